@@ -1,0 +1,1 @@
+//! kiro-sim: a simulator of the Kiro upstream.

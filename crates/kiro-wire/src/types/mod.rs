@@ -1,0 +1,1 @@
+//! Serde types of the upstream JSON bodies (spec §3, §4).
