@@ -227,7 +227,8 @@ fn decode_headers(raw: &Bytes, start: usize, end: usize) -> Result<Vec<Header>, 
             return Err(overrun);
         }
         let name_at = end - cur.len();
-        let name = utf8(raw.slice(name_at..name_at + name_len), offset)?;
+        let name = intern(&raw[name_at..name_at + name_len])
+            .map_or_else(|| utf8(raw.slice(name_at..name_at + name_len), offset), Ok)?;
         cur.advance(name_len);
         let type_byte = cur.get_u8();
         let fixed = |cur: &mut &[u8], n: usize| -> Result<(), DecodeError> {
@@ -271,12 +272,14 @@ fn decode_headers(raw: &Bytes, start: usize, end: usize) -> Result<Vec<Header>, 
                 let len = cur.get_u16() as usize;
                 fixed(&mut cur, len)?;
                 let at = end - cur.len();
-                let bytes = raw.slice(at..at + len);
                 cur.advance(len);
-                if type_byte == header_type::STRING {
-                    HeaderValue::String(utf8(bytes, offset)?)
+                let bytes = &raw[at..at + len];
+                if type_byte == header_type::BYTE_ARRAY {
+                    HeaderValue::ByteArray(raw.slice(at..at + len))
+                } else if let Some(known) = intern(bytes) {
+                    HeaderValue::String(known)
                 } else {
-                    HeaderValue::ByteArray(bytes)
+                    HeaderValue::String(utf8(raw.slice(at..at + len), offset)?)
                 }
             }
             other => {
@@ -289,6 +292,33 @@ fn decode_headers(raw: &Bytes, start: usize, end: usize) -> Result<Vec<Header>, 
         headers.push(Header { name, value });
     }
     Ok(headers)
+}
+
+/// Header names and values every upstream frame repeats. Returning a static string for them
+/// saves a reference-count round trip per header, which is most of the per-frame cost.
+fn intern(bytes: &[u8]) -> Option<ByteString> {
+    let s: &'static str = match bytes {
+        b":event-type" => ":event-type",
+        b":content-type" => ":content-type",
+        b":message-type" => ":message-type",
+        b":exception-type" => ":exception-type",
+        b":error-code" => ":error-code",
+        b":error-message" => ":error-message",
+        b"application/json" => "application/json",
+        b"event" => "event",
+        b"exception" => "exception",
+        b"error" => "error",
+        b"assistantResponseEvent" => "assistantResponseEvent",
+        b"toolUseEvent" => "toolUseEvent",
+        b"reasoningContentEvent" => "reasoningContentEvent",
+        b"meteringEvent" => "meteringEvent",
+        b"contextUsageEvent" => "contextUsageEvent",
+        b"metadataEvent" => "metadataEvent",
+        b"messageMetadataEvent" => "messageMetadataEvent",
+        b"invalidStateEvent" => "invalidStateEvent",
+        _ => return None,
+    };
+    Some(ByteString::from_static(s))
 }
 
 fn utf8(bytes: Bytes, offset: usize) -> Result<ByteString, DecodeError> {
