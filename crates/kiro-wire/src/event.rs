@@ -193,11 +193,19 @@ pub enum Event {
     MessageMetadata(MessageMetadataEvent),
     InvalidState(InvalidStateEvent),
     /// `initial-response`, seen on JSON-1.0 transports; carries nothing useful.
-    InitialResponse { payload: Bytes },
+    InitialResponse {
+        payload: Bytes,
+    },
     /// A legacy Amazon Q event type (see [`LEGACY_EVENT_TYPES`]).
-    Legacy { event_type: String, payload: Bytes },
+    Legacy {
+        event_type: String,
+        payload: Bytes,
+    },
     /// An event type this crate does not know, preserved.
-    Unknown { event_type: String, payload: Bytes },
+    Unknown {
+        event_type: String,
+        payload: Bytes,
+    },
     Error(ErrorFrame),
     Exception(ExceptionFrame),
 }
@@ -243,9 +251,7 @@ fn payload_json<T: for<'de> Deserialize<'de> + Default>(
 impl Event {
     /// Reads a decoded frame as a typed event.
     pub fn from_frame(frame: &Frame) -> Result<Event, EventError> {
-        let message_type = frame
-            .message_type()
-            .ok_or(EventError::MissingMessageType)?;
+        let message_type = frame.message_type().ok_or(EventError::MissingMessageType)?;
         match message_type {
             "event" => Self::from_event_frame(frame),
             "error" => Ok(Event::Error(ErrorFrame {
@@ -260,10 +266,7 @@ impl Event {
                     None => (None, None),
                 };
                 Ok(Event::Exception(ExceptionFrame {
-                    exception_type: frame
-                        .header_str(":exception-type")
-                        .unwrap_or("")
-                        .to_owned(),
+                    exception_type: frame.header_str(":exception-type").unwrap_or("").to_owned(),
                     message,
                     reason,
                     payload: frame.payload.clone(),
@@ -324,7 +327,10 @@ impl Event {
             Event::MessageMetadata(_) => "messageMetadataEvent",
             Event::InvalidState(_) => "invalidStateEvent",
             Event::InitialResponse { .. } => "initial-response",
-            Event::Legacy { .. } | Event::Unknown { .. } | Event::Error(_) | Event::Exception(_) => {
+            Event::Legacy { .. }
+            | Event::Unknown { .. }
+            | Event::Error(_)
+            | Event::Exception(_) => {
                 return None;
             }
         })

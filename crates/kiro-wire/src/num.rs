@@ -168,7 +168,10 @@ mod tests {
     fn dates_as_numbers_or_iso() {
         assert_eq!(parse(r#"{"t": 1780272000}"#).t, Some(1_780_272_000));
         assert_eq!(parse(r#"{"t": 1.780272E9}"#).t, Some(1_780_272_000));
-        assert_eq!(parse(r#"{"t": "2026-06-01T00:00:00Z"}"#).t, Some(1_780_272_000));
+        assert_eq!(
+            parse(r#"{"t": "2026-06-01T00:00:00Z"}"#).t,
+            Some(1_780_272_000)
+        );
         assert_eq!(parse(r#"{"t": "2026-06-01"}"#).t, Some(1_780_272_000));
         assert_eq!(
             parse(r#"{"t": "2026-06-01T02:00:00.123+02:00"}"#).t,
