@@ -1,6 +1,17 @@
 //! Client dialects and the canonical conversation model.
 //!
-//! Each client API (OpenAI Chat Completions, Anthropic Messages, later the OpenAI Responses API)
-//! decodes into one canonical request and encodes canonical stream events back into its own SSE or
-//! JSON. The Kiro mapping turns the canonical request into a `conversationState` body. This crate
-//! does no I/O.
+//! Each client API (OpenAI Chat Completions, Anthropic Messages) decodes into one canonical
+//! [`Request`](canonical::Request) and encodes canonical [`StreamEvent`](canonical::StreamEvent)s
+//! back into its own SSE; its non-streaming JSON is the fold of the same events. The Kiro mapping
+//! turns the canonical request into a `conversationState` body and upstream events into canonical
+//! events. This crate does no I/O.
+
+pub mod anthropic;
+pub mod canonical;
+pub mod encode;
+pub mod kiro;
+pub mod models;
+pub mod openai;
+pub mod tokens;
+
+pub use canonical::{ClientError, ErrorKind, Request, StreamEvent};

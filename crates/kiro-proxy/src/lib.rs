@@ -1,5 +1,14 @@
 //! The kiro-proxy service: configuration, HTTP surface, upstream client and account pool.
 
+pub mod accounts;
+pub mod admin;
+pub mod client_auth;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod store;
+pub mod upstream;
+
 use std::future::Future;
 
 use axum::Router;

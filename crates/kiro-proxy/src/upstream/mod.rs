@@ -1,0 +1,1 @@
+//! HTTP client for the Kiro upstream (chat, refresh, usage, models, profiles).
