@@ -1,1 +1,171 @@
-//! The admin API.
+//! The admin API, mounted under `/api`: accounts, client keys and the model mapping.
+//!
+//! Every route requires `Authorization: Bearer <admin token>` (see [`token`]). Errors are
+//! `{"error":{"message":…}}`. Timestamps in responses are Unix seconds. Changes are announced on
+//! [`AdminChanges`] so the pool and the model router can reload.
+//!
+//! | Route | Answer |
+//! |---|---|
+//! | `POST /api/accounts` | 201 account view |
+//! | `GET /api/accounts` | `{"accounts": [view…]}` |
+//! | `DELETE /api/accounts/{id}` | 204, 404 |
+//! | `POST /api/keys` `{"name"}` | 201 `{"id","name","key","prefix","createdAt"}` (the only time the key is shown) |
+//! | `GET /api/keys` | `{"keys": [{"id","name","prefix","enabled","createdAt","lastUsedAt"}…]}` |
+//! | `DELETE /api/keys/{id}` | 204, 404 |
+//! | `GET`/`PUT /api/model-mapping` | `{"mapping": {alias: upstreamId}}` |
+
+mod accounts;
+mod body;
+mod error;
+mod keys;
+mod mapping;
+mod new_account;
+mod time;
+pub mod token;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use tokio::sync::watch;
+
+pub use accounts::AccountView;
+pub use error::ApiError;
+pub use keys::{CLIENT_KEY_PREFIX, generate_client_key};
+pub use mapping::effective_model_mapping;
+pub use token::{AdminToken, AdminTokenOrigin, init_admin_token, reset_admin_token};
+
+use crate::client_auth::{ClientAuth, bearer_token};
+use crate::config::Config;
+use crate::store::Store;
+
+/// What changed through the admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    Accounts,
+    ApiKeys,
+    ModelMapping,
+}
+
+/// Change notifications: one `watch` channel per [`ChangeKind`] whose value is a revision
+/// counter. A subscriber awaits `changed()` and reloads; bursts coalesce, nothing lags.
+#[derive(Debug, Clone)]
+pub struct AdminChanges {
+    accounts: watch::Sender<u64>,
+    api_keys: watch::Sender<u64>,
+    model_mapping: watch::Sender<u64>,
+}
+
+impl Default for AdminChanges {
+    fn default() -> Self {
+        Self {
+            accounts: watch::Sender::new(0),
+            api_keys: watch::Sender::new(0),
+            model_mapping: watch::Sender::new(0),
+        }
+    }
+}
+
+impl AdminChanges {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn sender(&self, kind: ChangeKind) -> &watch::Sender<u64> {
+        match kind {
+            ChangeKind::Accounts => &self.accounts,
+            ChangeKind::ApiKeys => &self.api_keys,
+            ChangeKind::ModelMapping => &self.model_mapping,
+        }
+    }
+
+    /// A receiver that sees every later change of `kind`.
+    pub fn subscribe(&self, kind: ChangeKind) -> watch::Receiver<u64> {
+        self.sender(kind).subscribe()
+    }
+
+    /// Announces a change of `kind`.
+    pub fn notify(&self, kind: ChangeKind) {
+        self.sender(kind).send_modify(|revision| *revision += 1);
+    }
+}
+
+/// Shared state of the admin routes; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AdminState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    token: AdminToken,
+    client_auth: ClientAuth,
+    changes: AdminChanges,
+    /// Region of accounts created without one (`KIRO_REGION`).
+    default_region: String,
+    /// The model mapping from configuration, used until one is stored.
+    configured_mapping: BTreeMap<String, String>,
+}
+
+impl AdminState {
+    /// State over `store`, accepting `token`. `client_auth` is reloaded when keys change.
+    pub fn new(
+        store: Store,
+        token: AdminToken,
+        client_auth: ClientAuth,
+        changes: AdminChanges,
+        config: &Config,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                token,
+                client_auth,
+                changes,
+                default_region: config.region.clone(),
+                configured_mapping: config.models.mapping.clone(),
+            }),
+        }
+    }
+
+    /// The change notifications (subscribe here).
+    pub fn changes(&self) -> &AdminChanges {
+        &self.inner.changes
+    }
+}
+
+/// The admin routes, to be nested under `/api`. Only the routes listed in the module docs are
+/// matched, so other `/api/…` paths (e.g. `/api/event_logging/batch`) stay free for the caller.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/{id}", delete(accounts::delete))
+        .route("/keys", get(keys::list).post(keys::create))
+        .route("/keys/{id}", delete(keys::delete))
+        .route("/model-mapping", get(mapping::get).put(mapping::put))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
+        .with_state(state)
+}
+
+async fn require_admin(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token);
+    match presented {
+        Some(token) if state.inner.token.verify(token) => next.run(request).await,
+        Some(_) => ApiError::unauthorized("invalid admin token").into_response(),
+        None => ApiError::unauthorized(
+            "admin token required: send `Authorization: Bearer <admin token>` (KIRO_ADMIN_TOKEN, \
+             or the token printed at first start)",
+        )
+        .into_response(),
+    }
+}
