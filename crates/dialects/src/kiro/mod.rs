@@ -1,1 +1,3 @@
-//! (being written)
+//! The Kiro mapping: canonical request → `conversationState`, upstream events → canonical events.
+pub mod request;
+pub mod response;
