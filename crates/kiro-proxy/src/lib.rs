@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod app;
 pub mod client_auth;
 pub mod config;
 pub mod crypto;
@@ -10,36 +11,30 @@ pub mod store;
 pub mod upstream;
 
 use std::future::Future;
+use std::net::SocketAddr;
 
-use axum::Router;
-use axum::routing::get;
+use axum::serve::ListenerExt;
 
-/// Options of `kiro-proxy serve`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
-    pub host: String,
-    /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 8080)]
-    pub port: u16,
-}
+pub use app::{App, AppState};
+pub use config::{Config, ServeArgs};
 
-/// The HTTP router.
-pub fn router() -> Router {
-    Router::new().route("/healthz", get(healthz))
-}
-
-async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"status": "ok"}))
-}
-
-/// Serves until `shutdown` resolves, then lets open requests finish.
+/// Serves the client and admin APIs on `listener` until `shutdown` resolves, then lets open
+/// requests finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    app: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router())
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Small SSE writes must leave at once: Nagle's algorithm would hold them for ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(
+        listener,
+        http::router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -10,8 +10,12 @@ async fn binary_serves_healthz_and_stops_on_sigterm() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiro-proxy"))
         .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("KIRO_ADMIN_TOKEN", "an-admin-token-for-tests")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

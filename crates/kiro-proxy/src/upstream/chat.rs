@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use kiro_wire::{DecodeError, Event, FrameDecoder};
+use kiro_wire::{DecodeError, Event, Frame, FrameDecoder};
 use tokio::time::{Instant, Sleep, sleep_until, timeout_at};
 
 use super::client::UpstreamClient;
@@ -166,7 +166,13 @@ impl ChatStream {
         self.next().await
     }
 
-    fn fail(&mut self, e: UpstreamError) -> Poll<Option<Result<Event, UpstreamError>>> {
+    /// The next raw frame, or `None` at the end of the stream. Readers that rejoin text split
+    /// inside a surrogate pair (which no JSON parser accepts per frame) need the raw payload.
+    pub async fn next_frame(&mut self) -> Option<Result<Frame, UpstreamError>> {
+        std::future::poll_fn(|cx| self.poll_frame(cx)).await
+    }
+
+    fn fail<T>(&mut self, e: UpstreamError) -> Poll<Option<Result<T, UpstreamError>>> {
         self.finished = true;
         Poll::Ready(Some(Err(e)))
     }
@@ -181,7 +187,19 @@ impl Stream for ChatStream {
     type Item = Result<Event, UpstreamError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+        self.get_mut().poll_frame(cx).map(|item| {
+            item.map(|frame| {
+                frame.and_then(|frame| {
+                    Event::from_frame(&frame).map_err(|e| UpstreamError::decode("event payload", e))
+                })
+            })
+        })
+    }
+}
+
+impl ChatStream {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, UpstreamError>>> {
+        let this = self;
         if this.finished {
             return Poll::Ready(None);
         }
@@ -190,9 +208,7 @@ impl Stream for ChatStream {
                 Ok(Some(frame)) => {
                     this.seen_frame = true;
                     this.rearm_idle();
-                    let event = Event::from_frame(&frame)
-                        .map_err(|e| UpstreamError::decode("event payload", e));
-                    return Poll::Ready(Some(event));
+                    return Poll::Ready(Some(Ok(frame)));
                 }
                 Ok(None) => {}
                 Err(e) => return this.fail(UpstreamError::BadFrame(e)),

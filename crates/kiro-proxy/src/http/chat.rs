@@ -1,0 +1,670 @@
+//! `POST /v1/messages` and `POST /v1/chat/completions`: one straight path from client bytes to
+//! upstream and back (DESIGN.md §1).
+//!
+//! decode → resolve model → map to Kiro → for each attempt: pick an account, get its token,
+//! send, and read until the first visible output. Failures before that point are retried or
+//! switched per the fault's reaction (spec §8.1); once output is visible the reply is committed
+//! and streamed (or folded) as the upstream produces it.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use dialects::canonical::{ClientError, ErrorKind, Image, Part, Request, StartInfo, StreamEvent};
+use dialects::encode::{ReplyEncoder, ReplyFolder};
+use dialects::kiro::request::{MappedRequest, MappingOptions, map_request};
+use dialects::kiro::response::{
+    Reaction, ReplyContext, ReplyMapper, TransportFailure, UpstreamFault, classify_http,
+    classify_transport,
+};
+use kiro_wire::Frame;
+
+use super::dialect::{Dialect, too_large};
+use super::request_id::RequestId;
+use crate::app::{App, AppState};
+use crate::upstream::{AccountAuth, ChatStream, TransportKind, UpstreamError};
+
+/// Keep-alive interval during upstream silence (Anthropic sends `ping` about this often).
+const KEEPALIVE: Duration = Duration::from_secs(15);
+/// Upstream attempts for transient failures within one request.
+const MAX_TRANSIENT_ATTEMPTS: u32 = 3;
+/// Cooldown of a throttled account when the upstream gives no `Retry-After`.
+const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
+
+pub async fn anthropic_messages(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    rid: RequestId,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(app, Dialect::Anthropic, peer, rid, headers, body).await
+}
+
+pub async fn openai_chat(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    rid: RequestId,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(app, Dialect::OpenAi, peer, rid, headers, body).await
+}
+
+/// Checks the client key and reads the body; the shared front of every client route.
+pub fn admit(
+    app: &App,
+    dialect: Dialect,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ClientError> {
+    app.client_auth
+        .authenticate(headers, Some(peer.ip()))
+        .map_err(|f| ClientError::new(ErrorKind::Authentication, f.message()))?;
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(app.config.limits.max_request_body_bytes)
+        } else {
+            tracing::debug!(dialect = dialect.label(), %rejection, "unreadable body");
+            ClientError::invalid(format!("could not read the request body: {rejection}"))
+        }
+    })
+}
+
+async fn handle(
+    app: AppState,
+    dialect: Dialect,
+    peer: std::net::SocketAddr,
+    rid: RequestId,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = match admit(&app, dialect, peer, &headers, body) {
+        Ok(body) => serve(app, dialect, &rid, &body).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(resp) => resp,
+        Err(err) => {
+            tracing::info!(
+                request_id = %rid,
+                dialect = dialect.label(),
+                status = dialect.error_body(&err, rid.as_str()).0,
+                error = %err,
+                "request refused"
+            );
+            let mut resp = dialect.error_response(&err, rid.as_str());
+            rid.stamp(resp.headers_mut());
+            resp
+        }
+    }
+}
+
+/// What one request needs across its attempts.
+struct Prepared {
+    req: Request,
+    mapped: MappedRequest,
+    opts: MappingOptions,
+    context_window: u64,
+}
+
+fn prepare(app: &App, dialect: Dialect, body: &[u8]) -> Result<Prepared, ClientError> {
+    let req = dialect.decode(body)?;
+    refuse_remote_images(&req)?;
+    let catalogue = app.catalogue();
+    let resolved = catalogue.resolve(&req.model, &app.mapping())?;
+    let spec = catalogue.spec_or_fallback(&resolved.upstream_id);
+    let context_window = spec.context_window;
+    let mut opts = MappingOptions::new(resolved.upstream_id.clone(), spec);
+    opts.max_body_bytes = app.config.upstream.max_body_bytes;
+    opts.max_image_bytes = app.config.images.max_bytes;
+    opts.thinking_forced = resolved.thinking_suffix;
+    // Signatures this proxy passes through were issued by the upstream for the model the client
+    // names; a replay to another model is stripped (N12).
+    opts.signature_model = Some(resolved.upstream_id);
+    let mapped = map_request(&req, &opts)?;
+    Ok(Prepared {
+        req,
+        mapped,
+        opts,
+        context_window,
+    })
+}
+
+/// Remote image URLs are not fetched (no outbound request on a client's behalf); the client
+/// gets a precise 400 telling it what to send instead.
+fn refuse_remote_images(req: &Request) -> Result<(), ClientError> {
+    for (i, m) in req.messages.iter().enumerate() {
+        for part in &m.content {
+            let remote = match part {
+                Part::Image(Image::Url(url)) => Some(url),
+                Part::ToolResult(r) => r.content.iter().find_map(|c| match c {
+                    dialects::canonical::ToolResultContent::Image(Image::Url(url)) => Some(url),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            if let Some(url) = remote {
+                let shown: String = url.chars().take(80).collect();
+                return Err(ClientError::invalid_param(
+                    format!("messages[{i}].content"),
+                    format!(
+                        "remote image URLs are not fetched by this proxy ({shown}); send the image \
+                         inline as base64 (a data: URL or a base64 source)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Kiro body for one account: the mapped JSON with the account's own profile ARN, if any,
+/// spliced in as the last root key (spec §2.3: never borrowed, never with API keys).
+fn body_for(mapped: &MappedRequest, auth: &AccountAuth) -> Bytes {
+    match auth.profile_arn().filter(|_| !auth.is_api_key()) {
+        Some(arn) if mapped.json.last() == Some(&b'}') => {
+            let mut json = Vec::with_capacity(mapped.json.len() + arn.len() + 20);
+            json.extend_from_slice(&mapped.json[..mapped.json.len() - 1]);
+            json.extend_from_slice(b",\"profileArn\":");
+            // An ARN never needs escaping, but serialise it anyway.
+            json.extend_from_slice(
+                serde_json::to_string(arn)
+                    .unwrap_or_else(|_| "\"\"".to_owned())
+                    .as_bytes(),
+            );
+            json.push(b'}');
+            Bytes::from(json)
+        }
+        _ => Bytes::from(mapped.json.clone()),
+    }
+}
+
+/// The reply so far of the attempt that produced visible output.
+struct Committed {
+    account_id: String,
+    stream: Option<ChatStream>,
+    mapper: ReplyMapper,
+    pending: Vec<StreamEvent>,
+}
+
+async fn serve(
+    app: AppState,
+    dialect: Dialect,
+    rid: &RequestId,
+    body: &[u8],
+) -> Result<Response, ClientError> {
+    let mut prepared = prepare(&app, dialect, body)?;
+    let committed = attempt_until_output(&app, &mut prepared, rid).await?;
+    app.pool.succeeded(&committed.account_id);
+    let start = StartInfo {
+        id: rid.message_id(),
+        model: prepared.req.model.clone(),
+        estimated_input_tokens: prepared.mapped.estimated_input_tokens,
+        created: crate::store::unix_now(),
+    };
+    if prepared.req.stream {
+        Ok(stream_response(
+            app,
+            rid,
+            dialect.encoder(&prepared.req),
+            start,
+            committed,
+        ))
+    } else {
+        let folder = dialect.folder(&prepared.req);
+        let (status, json) = fold_reply(&app, folder, start, committed).await;
+        let mut resp = (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            axum::Json(json),
+        )
+            .into_response();
+        rid.stamp(resp.headers_mut());
+        Ok(resp)
+    }
+}
+
+fn reply_context(p: &Prepared) -> ReplyContext {
+    ReplyContext {
+        tool_names: p.mapped.tool_names.clone(),
+        thinking: p.mapped.thinking,
+        context_window: p.context_window,
+        estimated_input_tokens: p.mapped.estimated_input_tokens,
+        stop_sequences: p.req.stop_sequences.clone(),
+        max_tokens: p.req.max_tokens,
+        dedupe_repeated_chunks: false,
+    }
+}
+
+/// Classifies a failed upstream call.
+fn classify(e: &UpstreamError) -> UpstreamFault {
+    match e {
+        UpstreamError::Http {
+            status,
+            error_type_header,
+            retry_after,
+            body,
+        } => {
+            let retry = retry_after.map(|d| d.as_secs().max(1).to_string());
+            classify_http(
+                *status,
+                error_type_header.as_deref(),
+                retry.as_deref(),
+                body,
+            )
+        }
+        UpstreamError::Transport { kind, detail } => {
+            let failure = match kind {
+                TransportKind::Timeout => TransportFailure::Timeout,
+                TransportKind::Connect => TransportFailure::Connect,
+                _ => TransportFailure::Reset,
+            };
+            classify_transport(failure, detail)
+        }
+        UpstreamError::BadFrame(d) => {
+            classify_transport(TransportFailure::BadFrame, &d.to_string())
+        }
+        other => classify_transport(TransportFailure::BadFrame, &other.to_string()),
+    }
+}
+
+/// Seconds until 00:00 UTC on the 1st of next month, when monthly credits reset (spec §8.1)
+/// if the upstream did not say otherwise.
+fn until_monthly_reset() -> Duration {
+    let now = crate::store::unix_now();
+    let days = now.div_euclid(86_400);
+    // Civil date of today, then the first day of next month.
+    let (y, m) = civil_from_days(days);
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let reset = kiro_wire::num::days_from_civil(ny, nm, 1) * 86_400;
+    Duration::from_secs(u64::try_from(reset - now).unwrap_or(3600).max(60))
+}
+
+fn civil_from_days(z: i64) -> (i64, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, u32::try_from(m).unwrap_or(1))
+}
+
+/// Applies a fault's effect on the account that caused it.
+fn account_effect(app: &App, account_id: &str, fault: &UpstreamFault) {
+    match fault.reaction {
+        Reaction::AccountCooldownAndSwitch { cooldown_secs } => app.pool.cooldown(
+            account_id,
+            cooldown_secs.map_or(DEFAULT_COOLDOWN, Duration::from_secs),
+            fault.label,
+        ),
+        Reaction::AccountExhaustedUntilReset => {
+            app.pool
+                .exhausted(account_id, until_monthly_reset(), fault.label)
+        }
+        Reaction::AccountDisabledNeedsRelogin => app.pool.needs_login(account_id, fault.label),
+        Reaction::FailFastClientError
+        | Reaction::RefreshAndRetryOnce
+        | Reaction::TransientRetryWithBackoff
+        | Reaction::InvalidModelTryOther => {}
+    }
+}
+
+/// Runs attempts until one produces visible output (or ends cleanly), applying spec §8.1 to
+/// every failure on the way.
+async fn attempt_until_output(
+    app: &App,
+    p: &mut Prepared,
+    rid: &RequestId,
+) -> Result<Committed, ClientError> {
+    let mut tried: Vec<String> = Vec::new();
+    let mut attempt: u32 = 0;
+    let mut transient: u32 = 0;
+    let mut refreshed: Vec<String> = Vec::new();
+    let mut repaired_signatures = false;
+    let mut last: Option<ClientError> = None;
+    // Same-account retries (refresh, signature repair) reuse the account without a new pick.
+    let mut again: Option<String> = None;
+    loop {
+        let account_id = match again.take().or_else(|| app.pool.pick(&tried)) {
+            Some(id) => id,
+            None => return Err(no_account(app, last)),
+        };
+        attempt += 1;
+        let auth = match app.tokens.access(&account_id).await {
+            Ok(auth) => auth,
+            Err(e) => {
+                tracing::warn!(request_id = %rid, account = %account_id, error = %e, "no usable token");
+                if e.is_permanent() {
+                    app.pool.needs_login(&account_id, e.to_string());
+                } else {
+                    app.pool
+                        .cooldown(&account_id, DEFAULT_COOLDOWN, e.to_string());
+                }
+                tried.push(account_id);
+                last.get_or_insert_with(|| {
+                    ClientError::new(ErrorKind::Overloaded, "no upstream account is available")
+                });
+                continue;
+            }
+        };
+        let body = body_for(&p.mapped, &auth);
+        let fault = match app.upstream.chat(&auth, body, attempt.min(3)).await {
+            Ok(mut stream) => {
+                let mut mapper = ReplyMapper::new(reply_context(p));
+                let mut pending = Vec::new();
+                match read_until_output(&mut stream, &mut mapper, &mut pending).await {
+                    Ok(ended) => {
+                        tracing::debug!(
+                            request_id = %rid,
+                            account = %account_id,
+                            upstream_request_id = stream.request_id().unwrap_or(""),
+                            "upstream answering"
+                        );
+                        return Ok(Committed {
+                            account_id,
+                            stream: (!ended).then_some(stream),
+                            mapper,
+                            pending,
+                        });
+                    }
+                    Err(fault) => fault,
+                }
+            }
+            Err(e) => classify(&e),
+        };
+        tracing::info!(
+            request_id = %rid,
+            account = %account_id,
+            attempt,
+            fault = fault.label,
+            status = fault.status,
+            reason = fault.reason.as_deref().unwrap_or(""),
+            "upstream attempt failed"
+        );
+        account_effect(app, &account_id, &fault);
+        last = Some(fault.client_error.clone());
+        match fault.reaction {
+            Reaction::FailFastClientError => {
+                if fault.label == "thinking_signature_invalid" && !repaired_signatures {
+                    // N12: strip replayed reasoning and retry once.
+                    repaired_signatures = true;
+                    p.opts.signature_model = None;
+                    p.mapped = map_request(&p.req, &p.opts)?;
+                    again = Some(account_id);
+                    continue;
+                }
+                return Err(fault.client_error);
+            }
+            Reaction::RefreshAndRetryOnce => {
+                if refreshed.contains(&account_id) {
+                    app.pool.needs_login(&account_id, fault.label);
+                    tried.push(account_id);
+                } else {
+                    refreshed.push(account_id.clone());
+                    match app.tokens.refresh_rejected(&auth).await {
+                        Ok(_) => again = Some(account_id),
+                        Err(e) => {
+                            if e.is_permanent() {
+                                app.pool.needs_login(&account_id, e.to_string());
+                            }
+                            tried.push(account_id);
+                        }
+                    }
+                }
+            }
+            Reaction::TransientRetryWithBackoff => {
+                transient += 1;
+                if transient >= MAX_TRANSIENT_ATTEMPTS {
+                    return Err(fault.client_error);
+                }
+                tokio::time::sleep(backoff(transient)).await;
+            }
+            Reaction::AccountCooldownAndSwitch { .. }
+            | Reaction::AccountExhaustedUntilReset
+            | Reaction::AccountDisabledNeedsRelogin
+            | Reaction::InvalidModelTryOther => tried.push(account_id),
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 200 ms, 400 ms, … capped at 2 s (spec §8.1).
+fn backoff(n: u32) -> Duration {
+    let base = 200u64.saturating_mul(1 << n.min(4)).min(2000);
+    let jitter = rand::random::<u64>() % (base / 2 + 1);
+    Duration::from_millis(base / 2 + jitter)
+}
+
+/// The error when no account could take the request.
+fn no_account(app: &App, last: Option<ClientError>) -> ClientError {
+    if app.pool.is_empty() {
+        return ClientError::new(
+            ErrorKind::Overloaded,
+            "no upstream account is configured; add one with POST /api/accounts",
+        );
+    }
+    let mut err = last.unwrap_or_else(|| {
+        ClientError::new(
+            ErrorKind::Overloaded,
+            "every upstream account is cooling down or needs attention",
+        )
+    });
+    if err.kind == ErrorKind::RateLimited || err.kind == ErrorKind::Overloaded {
+        if let Some(wait) = app.pool.next_available_in() {
+            err.retry_after = Some(wait.as_secs().clamp(1, 60));
+        }
+    }
+    err
+}
+
+/// Reads frames until the mapper has shown something, the reply ended, or a fault arrived.
+/// `Ok(true)`: the upstream stream is finished.
+async fn read_until_output(
+    stream: &mut ChatStream,
+    mapper: &mut ReplyMapper,
+    pending: &mut Vec<StreamEvent>,
+) -> Result<bool, UpstreamFault> {
+    loop {
+        match stream.next_frame().await {
+            Some(Ok(frame)) => {
+                mapper.on_frame(&frame, pending)?;
+                if mapper.is_done() {
+                    return Ok(true);
+                }
+                if mapper.has_visible_output() {
+                    return Ok(false);
+                }
+            }
+            Some(Err(e)) => return Err(classify(&e)),
+            None => {
+                mapper.finish(pending);
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Feeds one upstream frame (or the end) to the mapper after the reply was committed.
+/// Returns false when the reply is over.
+fn after_commit(
+    app: &App,
+    account_id: &str,
+    item: Option<Result<Frame, UpstreamError>>,
+    mapper: &mut ReplyMapper,
+    out: &mut Vec<StreamEvent>,
+) -> bool {
+    let fault = match item {
+        Some(Ok(frame)) => match mapper.on_frame(&frame, out) {
+            Ok(()) if mapper.is_done() => return false,
+            Ok(()) => return true,
+            Err(fault) => fault,
+        },
+        Some(Err(e)) => classify(&e),
+        None => {
+            mapper.finish(out);
+            return false;
+        }
+    };
+    tracing::warn!(
+        account = account_id,
+        fault = fault.label,
+        "upstream failed mid-reply"
+    );
+    account_effect(app, account_id, &fault);
+    mapper.finish_after_fault(&fault, out);
+    false
+}
+
+async fn fold_reply(
+    app: &App,
+    mut folder: Box<dyn ReplyFolder>,
+    start: StartInfo,
+    mut c: Committed,
+) -> (u16, serde_json::Value) {
+    folder.push(&StreamEvent::Start(start));
+    for ev in c.pending.drain(..) {
+        folder.push(&ev);
+    }
+    if let Some(mut stream) = c.stream.take() {
+        let mut out = Vec::new();
+        loop {
+            let more = after_commit(
+                app,
+                &c.account_id,
+                stream.next_frame().await,
+                &mut c.mapper,
+                &mut out,
+            );
+            for ev in out.drain(..) {
+                folder.push(&ev);
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+    folder.finish()
+}
+
+/// State of a streamed reply between two body chunks.
+struct Streaming {
+    app: AppState,
+    encoder: Box<dyn ReplyEncoder>,
+    committed: Committed,
+    events: Vec<StreamEvent>,
+    done: bool,
+}
+
+fn stream_response(
+    app: AppState,
+    rid: &RequestId,
+    mut encoder: Box<dyn ReplyEncoder>,
+    start: StartInfo,
+    mut committed: Committed,
+) -> Response {
+    let mut first = BytesMut::with_capacity(1024);
+    encoder.event(&StreamEvent::Start(start), &mut first);
+    for ev in committed.pending.drain(..) {
+        encoder.event(&ev, &mut first);
+    }
+    let first = first.freeze();
+    let state = Streaming {
+        done: committed.stream.is_none(),
+        app,
+        encoder,
+        committed,
+        events: Vec::new(),
+    };
+    let rest = futures::stream::unfold(state, next_chunk);
+    let body = futures::StreamExt::chain(
+        futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(first) }),
+        rest,
+    );
+    let mut resp = Response::new(Body::from_stream(body));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    rid.stamp(h);
+    resp
+}
+
+/// Produces the next body chunk: the SSE of the next upstream frame(s), or a keep-alive after
+/// a silence. Each upstream frame becomes its own chunk as soon as it is mapped (no coalescing).
+async fn next_chunk(
+    mut s: Streaming,
+) -> Option<(Result<Bytes, std::convert::Infallible>, Streaming)> {
+    loop {
+        if s.done {
+            return None;
+        }
+        let Some(stream) = s.committed.stream.as_mut() else {
+            s.done = true;
+            return None;
+        };
+        let mut out = BytesMut::new();
+        match tokio::time::timeout(KEEPALIVE, stream.next_frame()).await {
+            Err(_) => s.encoder.keepalive(&mut out),
+            Ok(item) => {
+                let more = after_commit(
+                    &s.app,
+                    &s.committed.account_id,
+                    item,
+                    &mut s.committed.mapper,
+                    &mut s.events,
+                );
+                for ev in s.events.drain(..) {
+                    s.encoder.event(&ev, &mut out);
+                }
+                if !more {
+                    // Dropping the upstream stream here cancels anything it still had to say
+                    // (e.g. after a stop sequence).
+                    s.committed.stream = None;
+                    s.done = true;
+                }
+            }
+        }
+        if !out.is_empty() {
+            return Some((Ok(out.freeze()), s));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monthly_reset_is_in_the_future_and_within_a_month() {
+        let d = until_monthly_reset();
+        assert!(d >= Duration::from_secs(60));
+        assert!(d <= Duration::from_secs(32 * 86_400));
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [0i64, 59, 60, 365, 10_957, 20_605, 20_783] {
+            let (y, m) = civil_from_days(days);
+            let first = kiro_wire::num::days_from_civil(y, m, 1);
+            assert!(first <= days && days - first < 31, "{days} -> {y}-{m}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for n in 1..10 {
+            let b = backoff(n);
+            assert!(b >= Duration::from_millis(100) && b <= Duration::from_millis(2000));
+        }
+    }
+}
