@@ -60,7 +60,9 @@ pub enum Part {
         signature: Option<String>,
     },
     /// An opaque redacted thinking block echoed back in history.
-    RedactedThinking { data: String },
+    RedactedThinking {
+        data: String,
+    },
 }
 
 /// An image, inline or by reference.
@@ -209,9 +211,14 @@ pub enum StreamEvent {
         name: String,
     },
     /// A fragment of the tool call's JSON input, as it arrives.
-    ToolInputDelta { index: usize, fragment: String },
+    ToolInputDelta {
+        index: usize,
+        fragment: String,
+    },
     /// The tool call's input is complete.
-    ToolUseEnd { index: usize },
+    ToolUseEnd {
+        index: usize,
+    },
     /// Final usage (may be sent before `Stop`; the last one wins).
     Usage(Usage),
     /// The reply ended normally. Always last unless an `Error` ends it.
