@@ -38,7 +38,7 @@ fn every_capture_decodes() {
         if name.starts_with("cc_") && !is_count_tokens(&name) && !name.contains("max_tokens_1") {
             // Claude Code main and sub-agent turns: its tools, its system blocks, its session.
             assert!(req.tools.len() >= 21, "{name}: {} tools", req.tools.len());
-            assert!(req.system.len() >= 3, "{name}");
+            assert!(req.system.len() >= 2, "{name}");
             assert!(req.metadata.session_id.is_some(), "{name}");
             assert!(req.messages.iter().all(|m| !m.content.is_empty()), "{name}");
         }
@@ -462,4 +462,24 @@ fn text_documents_become_text() {
         req.messages[0].content,
         [Part::Text("plain doc".into()), Part::Text("a\n\nb".into())]
     );
+}
+
+#[test]
+fn claude_code_billing_header_is_not_forwarded_as_instructions() {
+    let req = decode_request(&fixture("cc_02_messages_say_hi_default_opus")).expect("decodes");
+    assert!(!req.system.is_empty());
+    assert!(
+        req.system
+            .iter()
+            .all(|s| !s.starts_with("x-anthropic-billing-header:")),
+        "{:?}",
+        req.system.first()
+    );
+    // A system text that merely mentions the header is kept.
+    let req = decode_json(json!({
+        "model": "m", "max_tokens": 1,
+        "system": [{"type": "text", "text": "x-anthropic-billing-header: a\nreal instructions"}],
+        "messages": [{"role": "user", "content": "hi"}]
+    }));
+    assert_eq!(req.system.len(), 1);
 }

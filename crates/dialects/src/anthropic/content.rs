@@ -49,7 +49,7 @@ pub(super) fn decode_system(
                         .invalid(format_args!("system blocks must be `text`, got `{ty}`")));
                 }
                 let text = req_string(&mut obj, "text", &here)?;
-                if !text.is_empty() {
+                if !text.is_empty() && !is_billing_header(&text) {
                     out.push(text);
                 }
             }
@@ -57,6 +57,13 @@ pub(super) fn decode_system(
         }
         other => Err(loc.wrong_type("a string or an array of text blocks", &other)),
     }
+}
+
+/// Claude Code's first system block, `x-anthropic-billing-header: cc_version=…;
+/// cc_entrypoint=…;`, is metadata for Anthropic's billing, not instructions. Its value changes
+/// between conversations, so forwarding it would spend tokens and defeat upstream prompt caching.
+fn is_billing_header(text: &str) -> bool {
+    text.starts_with("x-anthropic-billing-header:") && !text.contains('\n')
 }
 
 fn decode_block(value: Value, loc: &Loc<'_>) -> Result<Part, ClientError> {
