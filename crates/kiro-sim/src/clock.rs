@@ -44,42 +44,10 @@ impl Clock {
 
 const SECS_PER_DAY: i64 = 86_400;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month) of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
-fn year_month_from_days(days: i64) -> (i64, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // month is 1..=12 by construction.
-    (year, u32::try_from(month).unwrap_or(1))
-}
-
 /// 00:00 UTC on the first day of the month after the one holding `epoch_secs`: the service's
 /// monthly reset (`nextDateReset`).
 pub fn first_of_next_month(epoch_secs: i64) -> i64 {
-    let (year, month) = year_month_from_days(epoch_secs.div_euclid(SECS_PER_DAY));
-    let (y, m) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    days_from_civil(y, m, 1) * SECS_PER_DAY
+    kiro_wire::num::first_of_next_month(epoch_secs)
 }
 
 /// Whole days from `now_secs` until `reset_secs`, rounded up, never negative.

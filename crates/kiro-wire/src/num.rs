@@ -132,6 +132,38 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The civil date `(year, month, day)` of a day count since 1970-01-01 (inverse of
+/// [`days_from_civil`]).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // month is 1..=12 and day 1..=31 by construction.
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
+}
+
+/// 00:00 UTC on the first day of the month after the one holding `epoch_secs`: when monthly
+/// credits reset unless the service says otherwise.
+pub fn first_of_next_month(epoch_secs: i64) -> i64 {
+    let (year, month, _) = civil_from_days(epoch_secs.div_euclid(86_400));
+    let (y, m) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    days_from_civil(y, m, 1) * 86_400
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +194,35 @@ mod tests {
         assert_eq!(parse(r#"{"f": null, "u": null}"#).f, None);
         assert_eq!(parse(r#"{"f": "abc"}"#).f, None);
         assert_eq!(parse(r#"{}"#).u, None);
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for days in [
+            -719_468i64,
+            -1,
+            0,
+            59,
+            60,
+            365,
+            10_957,
+            20_605,
+            20_783,
+            2_932_896,
+        ] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{days} -> {y}-{m}-{d}");
+        }
+        assert_eq!(civil_from_days(20_605), (2026, 6, 1));
+        // 2026-11-26T08:00:00Z -> 2026-12-01; 2026-12-31 -> 2027-01-01.
+        assert_eq!(
+            first_of_next_month(1_795_680_000),
+            days_from_civil(2026, 12, 1) * 86_400
+        );
+        assert_eq!(
+            first_of_next_month(days_from_civil(2026, 12, 31) * 86_400),
+            days_from_civil(2027, 1, 1) * 86_400
+        );
     }
 
     #[test]
