@@ -7,6 +7,7 @@ pub mod client_auth;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod images;
 pub mod store;
 pub mod upstream;
 

@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
-use dialects::canonical::{ClientError, ErrorKind, Image, Part, Request, StartInfo, StreamEvent};
+use dialects::canonical::{ClientError, ErrorKind, Request, StartInfo, StreamEvent};
 use dialects::encode::{ReplyEncoder, ReplyFolder};
 use dialects::kiro::request::{MappedRequest, MappingOptions, map_request};
 use dialects::kiro::response::{
@@ -113,9 +113,9 @@ struct Prepared {
     context_window: u64,
 }
 
-fn prepare(app: &App, dialect: Dialect, body: &[u8]) -> Result<Prepared, ClientError> {
-    let req = dialect.decode(body)?;
-    refuse_remote_images(&req)?;
+async fn prepare(app: &App, dialect: Dialect, body: &[u8]) -> Result<Prepared, ClientError> {
+    let mut req = dialect.decode(body)?;
+    refuse_remote_images(app, &mut req).await?;
     let catalogue = app.catalogue();
     let resolved = catalogue.resolve(&req.model, &app.mapping())?;
     let spec = catalogue.spec_or_fallback(&resolved.upstream_id);
@@ -136,32 +136,15 @@ fn prepare(app: &App, dialect: Dialect, body: &[u8]) -> Result<Prepared, ClientE
     })
 }
 
-/// Remote image URLs are not fetched (no outbound request on a client's behalf); the client
-/// gets a precise 400 telling it what to send instead.
-fn refuse_remote_images(req: &Request) -> Result<(), ClientError> {
-    for (i, m) in req.messages.iter().enumerate() {
-        for part in &m.content {
-            let remote = match part {
-                Part::Image(Image::Url(url)) => Some(url),
-                Part::ToolResult(r) => r.content.iter().find_map(|c| match c {
-                    dialects::canonical::ToolResultContent::Image(Image::Url(url)) => Some(url),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            if let Some(url) = remote {
-                let shown: String = url.chars().take(80).collect();
-                return Err(ClientError::invalid_param(
-                    format!("messages[{i}].content"),
-                    format!(
-                        "remote image URLs are not fetched by this proxy ({shown}); send the image \
-                         inline as base64 (a data: URL or a base64 source)"
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
+/// Remote image URLs are fetched behind SSRF guards when the operator turned that on, else
+/// refused with a precise 400 (see `crate::images`).
+async fn refuse_remote_images(app: &App, req: &mut Request) -> Result<(), ClientError> {
+    crate::images::resolve_remote_images(
+        req,
+        &app.config.images,
+        &crate::images::ImageFetcher::new(),
+    )
+    .await
 }
 
 /// The Kiro body for one account: the mapped JSON with the account's own profile ARN, if any,
@@ -199,7 +182,7 @@ async fn serve(
     rid: &RequestId,
     body: &[u8],
 ) -> Result<Response, ClientError> {
-    let mut prepared = prepare(&app, dialect, body)?;
+    let mut prepared = prepare(&app, dialect, body).await?;
     let committed = attempt_until_output(&app, &mut prepared, rid).await?;
     app.pool.succeeded(&committed.account_id);
     let start = StartInfo {
@@ -273,28 +256,12 @@ fn classify(e: &UpstreamError) -> UpstreamFault {
     }
 }
 
-/// Seconds until 00:00 UTC on the 1st of next month, when monthly credits reset (spec §8.1)
-/// if the upstream did not say otherwise.
+/// Time until 00:00 UTC on the 1st of next month, when monthly credits reset (spec §8.1)
+/// unless the upstream said otherwise.
 fn until_monthly_reset() -> Duration {
     let now = crate::store::unix_now();
-    let days = now.div_euclid(86_400);
-    // Civil date of today, then the first day of next month.
-    let (y, m) = civil_from_days(days);
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    let reset = kiro_wire::num::days_from_civil(ny, nm, 1) * 86_400;
+    let reset = kiro_wire::num::first_of_next_month(now);
     Duration::from_secs(u64::try_from(reset - now).unwrap_or(3600).max(60))
-}
-
-fn civil_from_days(z: i64) -> (i64, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, u32::try_from(m).unwrap_or(1))
 }
 
 /// Applies a fault's effect on the account that caused it.
@@ -450,11 +417,21 @@ fn no_account(app: &App, last: Option<ClientError>) -> ClientError {
             "no upstream account is configured; add one with POST /api/accounts",
         );
     }
+    // With no attempt made, the pool's state decides: accounts that come back by themselves
+    // (throttled, out of credits) mean "wait", a 429 the client can time; accounts that need
+    // an operator mean "overloaded".
     let mut err = last.unwrap_or_else(|| {
-        ClientError::new(
-            ErrorKind::Overloaded,
-            "every upstream account is cooling down or needs attention",
-        )
+        if app.pool.next_available_in().is_some() {
+            ClientError::new(
+                ErrorKind::RateLimited,
+                "every upstream account is cooling down; retry after the indicated delay",
+            )
+        } else {
+            ClientError::new(
+                ErrorKind::Overloaded,
+                "no upstream account is usable (disabled or needing re-login)",
+            )
+        }
     });
     if err.kind == ErrorKind::RateLimited || err.kind == ErrorKind::Overloaded {
         if let Some(wait) = app.pool.next_available_in() {
@@ -649,15 +626,6 @@ mod tests {
         let d = until_monthly_reset();
         assert!(d >= Duration::from_secs(60));
         assert!(d <= Duration::from_secs(32 * 86_400));
-    }
-
-    #[test]
-    fn civil_round_trip() {
-        for days in [0i64, 59, 60, 365, 10_957, 20_605, 20_783] {
-            let (y, m) = civil_from_days(days);
-            let first = kiro_wire::num::days_from_civil(y, m, 1);
-            assert!(first <= days && days - first < 31, "{days} -> {y}-{m}");
-        }
     }
 
     #[test]

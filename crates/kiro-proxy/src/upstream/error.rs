@@ -211,20 +211,9 @@ fn parse_imf_fixdate(s: &str) -> Option<i64> {
     if parts.next()? != "GMT" || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
+    Some(kiro_wire::num::days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
 }
 
-/// Days since 1970-01-01 of a Gregorian date (the well-known civil-from-days inverse).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 #[cfg(test)]
 mod tests {
