@@ -22,6 +22,7 @@
 //! | `upstream.response_header_timeout` | `KIRO_RESPONSE_HEADER_TIMEOUT` | | `30s` |
 //! | `upstream.first_event_timeout` | `KIRO_FIRST_EVENT_TIMEOUT` | | `60s` |
 //! | `upstream.idle_timeout` | `KIRO_IDLE_TIMEOUT` | | `300s` |
+//! | `upstream.keepalive_interval` | `KIRO_KEEPALIVE_INTERVAL` | | `15s` |
 //! | `upstream.max_body_bytes` | `KIRO_UPSTREAM_MAX_BODY_BYTES` | | `600000` |
 //! | `limits.max_request_body_bytes` | `KIRO_MAX_REQUEST_BODY_BYTES` | | `20971520` (20 MiB) |
 //! | `images.remote_fetch` | `KIRO_REMOTE_IMAGES` | | `false` |
@@ -113,6 +114,9 @@ pub struct UpstreamConfig {
     pub first_event_timeout: Duration,
     /// Longest silence between two frames.
     pub idle_timeout: Duration,
+    /// Silence of a streaming reply after which the client gets a keep-alive (Anthropic
+    /// `ping`, an SSE comment for OpenAI), so its own idle timers do not fire.
+    pub keepalive_interval: Duration,
     /// Budget of the serialized `generateAssistantResponse` body (spec N15).
     pub max_body_bytes: usize,
 }
@@ -195,6 +199,7 @@ impl Default for Config {
                 response_header_timeout: Duration::from_secs(30),
                 first_event_timeout: Duration::from_secs(60),
                 idle_timeout: Duration::from_secs(300),
+                keepalive_interval: Duration::from_secs(15),
                 max_body_bytes: 600_000,
             },
             limits: LimitsConfig {
@@ -292,6 +297,10 @@ impl Config {
                 self.upstream.first_event_timeout,
             ),
             ("upstream.idle_timeout", self.upstream.idle_timeout),
+            (
+                "upstream.keepalive_interval",
+                self.upstream.keepalive_interval,
+            ),
             ("images.fetch_timeout", self.images.fetch_timeout),
         ] {
             if d.is_zero() {
@@ -376,6 +385,7 @@ fn apply_env(
         ),
         ("KIRO_FIRST_EVENT_TIMEOUT", &mut up.first_event_timeout),
         ("KIRO_IDLE_TIMEOUT", &mut up.idle_timeout),
+        ("KIRO_KEEPALIVE_INTERVAL", &mut up.keepalive_interval),
         ("KIRO_IMAGE_FETCH_TIMEOUT", &mut config.images.fetch_timeout),
         ("KIRO_REFRESH_MARGIN", &mut config.accounts.refresh_margin),
     ] {

@@ -41,6 +41,7 @@ struct Upstream {
     response_header_timeout: Option<FileDuration>,
     first_event_timeout: Option<FileDuration>,
     idle_timeout: Option<FileDuration>,
+    keepalive_interval: Option<FileDuration>,
     max_body_bytes: Option<usize>,
 }
 
@@ -151,6 +152,11 @@ impl File {
             "upstream.idle_timeout",
             u.idle_timeout,
             &mut up.idle_timeout,
+        )?;
+        duration(
+            "upstream.keepalive_interval",
+            u.keepalive_interval,
+            &mut up.keepalive_interval,
         )?;
         set(&mut up.max_body_bytes, u.max_body_bytes);
         set(

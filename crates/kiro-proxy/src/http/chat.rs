@@ -28,8 +28,6 @@ use super::request_id::RequestId;
 use crate::app::{App, AppState};
 use crate::upstream::{AccountAuth, ChatStream, TransportKind, UpstreamError};
 
-/// Keep-alive interval during upstream silence (Anthropic sends `ping` about this often).
-const KEEPALIVE: Duration = Duration::from_secs(15);
 /// Upstream attempts for transient failures within one request.
 const MAX_TRANSIENT_ATTEMPTS: u32 = 3;
 /// Cooldown of a throttled account when the upstream gives no `Retry-After`.
@@ -590,7 +588,9 @@ async fn next_chunk(
             return None;
         };
         let mut out = BytesMut::new();
-        match tokio::time::timeout(KEEPALIVE, stream.next_frame()).await {
+        // Anthropic pings about every 15 s (`upstream.keepalive_interval`).
+        let keepalive = s.app.config.upstream.keepalive_interval;
+        match tokio::time::timeout(keepalive, stream.next_frame()).await {
             Err(_) => s.encoder.keepalive(&mut out),
             Ok(item) => {
                 let more = after_commit(
