@@ -86,7 +86,13 @@ pub(super) fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     // A leap second counts as the last second of its minute.
     let second = second.min(59);
-    Some(kiro_wire::num::days_from_civil(year, month as u32, day as u32) * 86_400 + hour * 3600 + minute * 60 + second - offset)
+    Some(
+        kiro_wire::num::days_from_civil(year, month as u32, day as u32) * 86_400
+            + hour * 3600
+            + minute * 60
+            + second
+            - offset,
+    )
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -97,7 +103,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         _ => 31,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -214,7 +214,6 @@ fn parse_imf_fixdate(s: &str) -> Option<i64> {
     Some(kiro_wire::num::days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
