@@ -21,6 +21,11 @@ pub(crate) fn description(text: &str, name: &str, limit: usize) -> (String, bool
         (true, true) => "tool",
     };
     let limit = limit.max(1);
+    // A text of at most `limit` bytes has at most `limit` characters: no need to count them
+    // (the common case, and Claude Code sends ~25 long descriptions per request).
+    if text.len() <= limit {
+        return (text.to_owned(), false);
+    }
     match text.char_indices().nth(limit) {
         None => (text.to_owned(), false),
         Some(_) => {
