@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use dialects::models::ModelCatalogue;
 
-use crate::accounts::{AccountRegistry, Pool, TokenConfig, TokenManager};
+use crate::accounts::{Account, AccountRegistry, Maintenance, Pool, TokenConfig, TokenManager};
 use crate::admin::{self, AdminChanges, AdminState, ChangeKind};
 use crate::client_auth::ClientAuth;
 use crate::config::Config;
@@ -48,7 +49,6 @@ impl App {
         let (token, _origin) = admin::init_admin_token(&store, config.admin_token.as_ref()).await?;
         let client_auth = ClientAuth::new(&config.api_keys, store.clone()).await?;
         let changes = AdminChanges::new();
-        let admin = AdminState::new(store.clone(), token, client_auth.clone(), changes, &config);
 
         let u = &config.upstream;
         let upstream = UpstreamClient::new(
@@ -66,8 +66,32 @@ impl App {
                 ..UpstreamConfig::default()
             },
         )?;
+        let admin = AdminState::new(
+            store.clone(),
+            token,
+            client_auth.clone(),
+            changes,
+            upstream.clone(),
+            &config,
+        );
         let registry = Arc::new(AccountRegistry::new());
-        registry.load(store.list_accounts().await?.into_iter().map(|r| r.account));
+        let records = store.list_accounts().await?;
+        registry.load(records.iter().map(|r| r.account.clone()));
+        let pool = Pool::new(registry.clone(), config.pool.clone());
+        let pool_for_views = pool.clone();
+        admin.set_pool_view(Box::new(move |id| {
+            pool_for_views
+                .view(id)
+                .and_then(|v| serde_json::to_value(v).ok())
+        }));
+        for r in &records {
+            pool.sync_record(
+                &r.account.id,
+                &r.status,
+                r.status_reason.as_deref(),
+                r.weight,
+            );
+        }
         let tokens = Arc::new(TokenManager::new(
             registry.clone(),
             upstream.clone(),
@@ -79,7 +103,7 @@ impl App {
         ));
         let mapping = admin::effective_model_mapping(&store, &config.models.mapping).await?;
         Ok(Arc::new(App {
-            pool: Pool::new(registry),
+            pool,
             config,
             store,
             client_auth,
@@ -107,29 +131,57 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
-    /// Re-reads the accounts from the store into the pool (after an admin change).
+    /// Re-reads the accounts from the store into the pool (after an admin change). An account
+    /// that is new, was enabled or disabled, got new credentials, or whose stored status went
+    /// back to `active` (the operator's reset) starts with a clean health and circuit.
     pub async fn reload_accounts(&self) -> Result<(), StoreError> {
         let records = self.store.list_accounts().await?;
-        let known = self.tokens.registry().ids();
+        let registry = self.tokens.registry();
+        let known = registry.ids();
         for id in &known {
             if !records.iter().any(|r| &r.account.id == id) {
                 self.tokens.remove_account(id).await;
-                self.pool.reset(id);
+                self.pool.forget(id);
             }
         }
         for record in records {
-            let id = record.account.id.clone();
-            let changed = self
-                .tokens
-                .registry()
-                .with(&id, |a| a.enabled != record.account.enabled)
-                .unwrap_or(true);
-            if changed || !known.contains(&id) {
+            let a = &record.account;
+            let id = a.id.clone();
+            let (same, changed) = registry
+                .with(&id, |cur| {
+                    let (old, new) = (&cur.credentials, &a.credentials);
+                    let renewed = cur.enabled != a.enabled
+                        || old.refresh_token != new.refresh_token
+                        || old.api_key != new.api_key
+                        || old.client_secret != new.client_secret;
+                    (same_account(cur, a), renewed)
+                })
+                .unwrap_or((false, true));
+            let reset_by_operator = self.pool.sync_record(
+                &id,
+                &record.status,
+                record.status_reason.as_deref(),
+                record.weight,
+            );
+            if changed && !reset_by_operator {
                 self.pool.reset(&id);
             }
-            self.tokens.replace_account(record.account).await;
+            // Replacing resets the account's refresh state (a dead refresh token is tried
+            // again): for accounts that changed, and for an operator's reset.
+            if !same || reset_by_operator {
+                self.tokens.replace_account(record.account).await;
+            }
         }
         Ok(())
+    }
+
+    /// The pool's background work (keep-alive pass, quota fetches), for this app's accounts.
+    pub fn maintenance(&self) -> Maintenance {
+        Maintenance::new(
+            self.pool.clone(),
+            self.tokens.clone(),
+            self.config.accounts.refresh_margin,
+        )
     }
 
     async fn reload_mapping(&self) -> Result<(), StoreError> {
@@ -142,8 +194,13 @@ impl App {
         Ok(())
     }
 
-    /// Starts the tasks that follow admin changes. They end when the process does.
+    /// Starts the background tasks: following admin changes, the keep-alive pass, quota
+    /// fetches and the pool's status writes. They end when the process does.
     pub fn spawn_background(self: &Arc<Self>) {
+        tokio::spawn(self.maintenance().run_keepalive());
+        tokio::spawn(self.maintenance().run_quota());
+        let app = self.clone();
+        tokio::spawn(async move { app.write_statuses().await });
         let mut accounts = self.admin.changes().subscribe(ChangeKind::Accounts);
         let app = self.clone();
         tokio::spawn(async move {
@@ -163,4 +220,51 @@ impl App {
             }
         });
     }
+
+    /// Writes the pool's account health to the store's `status` column as it changes (see
+    /// `accounts::status_sync`), forever. Also looks every few seconds: a cooldown or an open
+    /// circuit ends by itself.
+    async fn write_statuses(&self) {
+        const LOOK_AGAIN: Duration = Duration::from_secs(5);
+        loop {
+            let changed = self.pool.status_changed();
+            for change in self.pool.pending_statuses() {
+                let written = self
+                    .store
+                    .set_account_status(&change.account_id, change.status, change.reason.as_deref())
+                    .await;
+                match written {
+                    Ok(()) => self.pool.note_persisted(&change.account_id, change.status),
+                    Err(e) => tracing::warn!(
+                        account = %change.account_id,
+                        status = change.status,
+                        error = %e,
+                        "could not record the account status"
+                    ),
+                }
+            }
+            let _ = tokio::time::timeout(LOOK_AGAIN, changed).await;
+        }
+    }
+}
+
+/// True when two versions of an account hold the same settings and credentials.
+fn same_account(a: &Account, b: &Account) -> bool {
+    let (x, y) = (&a.credentials, &b.credentials);
+    a.auth_method == b.auth_method
+        && a.label == b.label
+        && a.enabled == b.enabled
+        && a.api_region == b.api_region
+        && a.auth_region == b.auth_region
+        && a.profile_arn == b.profile_arn
+        && a.start_url == b.start_url
+        && a.machine_id == b.machine_id
+        && a.proxy == b.proxy
+        && x.access_token == y.access_token
+        && x.expires_at == y.expires_at
+        && x.refresh_token == y.refresh_token
+        && x.client_id == y.client_id
+        && x.client_secret == y.client_secret
+        && x.client_secret_expires_at == y.client_secret_expires_at
+        && x.api_key == y.api_key
 }

@@ -30,6 +30,26 @@
 //! | `images.fetch_timeout` | `KIRO_IMAGE_FETCH_TIMEOUT` | | `10s` |
 //! | `accounts.refresh_margin` | `KIRO_REFRESH_MARGIN` | | `600s` |
 //! | `models.mapping` (table) | `KIRO_MODEL_MAPPING` (`alias=id,…`) | | empty |
+//! | `pool.max_concurrency` | `KIRO_POOL_MAX_CONCURRENCY` | | `8` (requests per account at once) |
+//! | `pool.lease_wait` | `KIRO_POOL_LEASE_WAIT` | | `10s` (wait for a free slot; `0`: 429 at once) |
+//! | `pool.sticky_sessions` | `KIRO_POOL_STICKY_SESSIONS` | | `true` |
+//! | `pool.sticky_ttl` | `KIRO_POOL_STICKY_TTL` | | `1h` |
+//! | `pool.sticky_max_sessions` | `KIRO_POOL_STICKY_MAX_SESSIONS` | | `10000` |
+//! | `pool.default_cooldown` | `KIRO_POOL_DEFAULT_COOLDOWN` | | `30s` (429 without `Retry-After`) |
+//! | `pool.failover_attempts` | `KIRO_POOL_FAILOVER_ATTEMPTS` | | `4` (upstream attempts per request) |
+//! | `pool.failover_budget` | `KIRO_POOL_FAILOVER_BUDGET` | | `60s` (no new attempt after this) |
+//! | `pool.circuit_failures` | `KIRO_POOL_CIRCUIT_FAILURES` | | `5` (consecutive, opens the circuit) |
+//! | `pool.circuit_failure_rate` | `KIRO_POOL_CIRCUIT_FAILURE_RATE` | | `50` (percent over the window) |
+//! | `pool.circuit_min_requests` | `KIRO_POOL_CIRCUIT_MIN_REQUESTS` | | `10` (outcomes before the rate counts) |
+//! | `pool.circuit_window` | `KIRO_POOL_CIRCUIT_WINDOW` | | `60s` |
+//! | `pool.circuit_open_delay` | `KIRO_POOL_CIRCUIT_OPEN_DELAY` | | `30s` (doubled on each reopening) |
+//! | `pool.circuit_open_max` | `KIRO_POOL_CIRCUIT_OPEN_MAX` | | `10m` |
+//! | `pool.circuit_probes` | `KIRO_POOL_CIRCUIT_PROBES` | | `1` (requests at once while half-open) |
+//! | `pool.circuit_close_successes` | `KIRO_POOL_CIRCUIT_CLOSE_SUCCESSES` | | `2` |
+//! | `pool.refresh_interval` | `KIRO_POOL_REFRESH_INTERVAL` | | `5m` (keep-alive pass) |
+//! | `pool.refresh_concurrency` | `KIRO_POOL_REFRESH_CONCURRENCY` | | `2` |
+//! | `pool.quota_interval` | `KIRO_POOL_QUOTA_INTERVAL` | | `10m` (`getUsageLimits` per account) |
+//! | `pool.quota_after_use` | `KIRO_POOL_QUOTA_AFTER_USE` | | `30s` (quota refresh after serving) |
 //!
 //! Durations are a number of seconds or a string with a unit: `"500ms"`, `"10s"`, `"5m"`, `"1h"`.
 //! An empty environment variable counts as unset. Relative paths are relative to the working
@@ -43,6 +63,9 @@ use std::time::Duration;
 use kiro_wire::types::Secret;
 
 mod file;
+mod pool;
+
+pub use pool::PoolConfig;
 
 /// Options of `kiro-proxy serve` (also the default command).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -98,6 +121,7 @@ pub struct Config {
     pub images: ImagesConfig,
     pub accounts: AccountsConfig,
     pub models: ModelsConfig,
+    pub pool: PoolConfig,
 }
 
 /// Upstream base URLs (templates with `{region}`, no trailing `/`), timeouts and body budget.
@@ -214,6 +238,7 @@ impl Default for Config {
                 refresh_margin: Duration::from_secs(600),
             },
             models: ModelsConfig::default(),
+            pool: PoolConfig::default(),
         }
     }
 }
@@ -337,7 +362,7 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        self.pool.validate()
     }
 }
 
@@ -411,7 +436,7 @@ fn apply_env(
     if let Some(v) = env("KIRO_MODEL_MAPPING") {
         config.models.mapping = parse_mapping(&v)?;
     }
-    Ok(())
+    pool::apply_env(&mut config.pool, env)
 }
 
 fn apply_flags(config: &mut Config, args: &ServeArgs) {

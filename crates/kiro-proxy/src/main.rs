@@ -1,10 +1,18 @@
 //! `kiro-proxy`: OpenAI- and Anthropic-compatible gateway to the Kiro backend.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use kiro_proxy::accounts::checks::{self, BUILDER_ID_START_URL, DEFAULT_AUTH_REGION};
+use kiro_proxy::accounts::device_login::{DeviceLogin, PollEvent};
+use kiro_proxy::accounts::import_formats::Document;
+use kiro_proxy::accounts::intake::{self, Saved};
+use kiro_proxy::store::{AccountRecord, Store};
+use kiro_proxy::upstream::{FingerprintDefaults, UpstreamClient, UpstreamConfig, UpstreamUrls};
 use kiro_proxy::{App, Config, ServeArgs};
+use kiro_wire::types::ClientRegistrationFile;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -29,6 +37,31 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Log an account in with a device code (AWS Builder ID, or IAM Identity Center with
+    /// --start-url) and store it in the data directory. No running server is needed.
+    Login {
+        /// IAM Identity Center start URL, e.g. https://d-xxxxxxxxxx.awsapps.com/start
+        /// [default: AWS Builder ID's].
+        #[arg(long)]
+        start_url: Option<String>,
+        /// Region of the Identity Center instance (its OIDC endpoint) [default: us-east-1].
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Import accounts from a file: a Kiro IDE token (kiro-auth-token.json), a
+    /// kiro-accounts.json, or a kiro-proxy export. Accounts already stored are updated.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// The IdC client registration (<clientIdHash>.json) of an IDE token [default: looked
+        /// up beside the token file].
+        #[arg(long)]
+        client_registration: Option<PathBuf>,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
 }
 
 #[tokio::main]
@@ -43,6 +76,16 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::AdminToken { reset, args }) => admin_token(reset, args).await,
+        Some(Command::Login {
+            start_url,
+            region,
+            args,
+        }) => login(start_url, region, args).await,
+        Some(Command::Import {
+            file,
+            client_registration,
+            args,
+        }) => import(&file, client_registration.as_deref(), args).await,
         None => serve(cli.serve).await,
     }
 }
@@ -84,6 +127,195 @@ async fn admin_token(reset: bool, args: ServeArgs) -> anyhow::Result<()> {
         std::io::stderr(),
         "New admin token (takes effect at the next start): {token}"
     )?;
+    Ok(())
+}
+
+/// The configuration and the store of the data directory, for the offline commands.
+async fn open_store(args: &ServeArgs) -> anyhow::Result<(Config, Store)> {
+    let config = Config::load(args).context("invalid configuration")?;
+    let crypto = kiro_proxy::crypto::Crypto::load(&config.data_dir, config.master_key.as_ref())?;
+    let store = Store::open(&config.data_dir, &crypto).await?;
+    Ok((config, store))
+}
+
+fn upstream_client(config: &Config) -> anyhow::Result<UpstreamClient> {
+    let u = &config.upstream;
+    let client = UpstreamClient::new(
+        UpstreamUrls::new(
+            &u.q_url,
+            &u.codewhisperer_url,
+            &u.social_auth_url,
+            &u.oidc_url,
+        ),
+        UpstreamConfig {
+            connect_timeout: u.connect_timeout,
+            response_headers_timeout: u.response_header_timeout,
+            ..UpstreamConfig::default()
+        },
+    )?;
+    Ok(client)
+}
+
+/// How the terminal names an account.
+fn describe(r: &AccountRecord) -> String {
+    let a = &r.account;
+    let who = a
+        .label
+        .as_deref()
+        .or(r.email.as_deref())
+        .or(r.user_id.as_deref());
+    match who {
+        Some(who) => format!("{} ({who}, {:?})", a.id, a.auth_method),
+        None => format!("{} ({:?})", a.id, a.auth_method),
+    }
+}
+
+/// The new account reaches a running server only when it reloads (at its next start): say so.
+const RUNNING_SERVER_NOTE: &str = "A running kiro-proxy picks the change up at its next start \
+                                   (logins and imports through its admin API apply at once).";
+
+async fn login(
+    start_url: Option<String>,
+    region: Option<String>,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let start_url = start_url.unwrap_or_else(|| BUILDER_ID_START_URL.to_owned());
+    if !start_url.starts_with("https://") {
+        anyhow::bail!("--start-url must be an https:// URL");
+    }
+    let region = region.unwrap_or_else(|| DEFAULT_AUTH_REGION.to_owned());
+    if !checks::is_region(&region) {
+        anyhow::bail!("--region must be an AWS region name such as us-east-1");
+    }
+    let (config, store) = open_store(&args).await?;
+    let upstream = upstream_client(&config)?;
+    let mut login = DeviceLogin::start(
+        &upstream,
+        &region,
+        &start_url,
+        &FingerprintDefaults::default(),
+    )
+    .await?;
+    let mut err = std::io::stderr();
+    let minutes = (login.expires_at() - unix_now()).max(0) / 60;
+    writeln!(
+        err,
+        "To log in, open this link in a browser (a private window keeps other AWS sessions \
+         out of it):\n\n    {}\n\nCode: {}\n",
+        login.verification_url(),
+        login.user_code()
+    )?;
+    write!(
+        err,
+        "Waiting for approval (the code expires in {minutes} min) "
+    )?;
+    err.flush()?;
+    let result = login
+        .wait(|event| {
+            let mut err = std::io::stderr();
+            let _ = match event {
+                PollEvent::Pending => write!(err, "."),
+                PollEvent::SlowDown { interval } => {
+                    write!(err, " [slow_down: polling every {} s] ", interval.as_secs())
+                }
+                PollEvent::Retrying { .. } => write!(err, "!"),
+            };
+            let _ = err.flush();
+        })
+        .await;
+    writeln!(err)?;
+    let saved = match result {
+        Ok(tokens) => login.complete(tokens, &store, &config.region).await,
+        Err(e) => Err(e),
+    };
+    store.close().await;
+    let saved = saved?;
+    let verb = match &saved {
+        Saved::Inserted(_) => "added",
+        Saved::Updated(_) => "updated (it was already stored)",
+    };
+    writeln!(
+        err,
+        "Logged in: account {} {verb}.\n{RUNNING_SERVER_NOTE}",
+        describe(saved.record())
+    )?;
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Position only: serde_json's message could quote part of a token.
+    serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not valid JSON (line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn read_registration(path: &Path) -> anyhow::Result<ClientRegistrationFile> {
+    let value = read_json(path)?;
+    if !value.is_object() {
+        anyhow::bail!("{} is not a client registration file", path.display());
+    }
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+async fn import(
+    file: &Path,
+    client_registration: Option<&Path>,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    let mut err = std::io::stderr();
+    let mut document = Document::detect(read_json(file)?)
+        .with_context(|| format!("cannot import {}", file.display()))?;
+    if let Some(path) = client_registration {
+        document.set_registration(read_registration(path)?);
+    } else if let Some(hash) = document.missing_registration() {
+        // The IDE keeps the registration beside the token: ~/.aws/sso/cache/<clientIdHash>.json.
+        let beside = file
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(format!("{hash}.json"));
+        if beside.is_file() {
+            writeln!(err, "Using the client registration {}", beside.display())?;
+            document.set_registration(read_registration(&beside)?);
+        }
+    }
+    let (config, store) = open_store(&args).await?;
+    let report = intake::save_all(&store, document.entries(&config.region)).await;
+    store.close().await;
+    let report = report?;
+    for r in &report.imported {
+        writeln!(err, "imported {}", describe(r))?;
+    }
+    for r in &report.updated {
+        writeln!(err, "updated  {}", describe(r))?;
+    }
+    for s in &report.skipped {
+        writeln!(err, "skipped  {}", s.reason)?;
+    }
+    writeln!(
+        err,
+        "{} imported, {} updated, {} skipped.",
+        report.imported.len(),
+        report.updated.len(),
+        report.skipped.len()
+    )?;
+    if report.changed() {
+        writeln!(err, "{RUNNING_SERVER_NOTE}")?;
+    }
+    if !report.skipped.is_empty() {
+        anyhow::bail!("{} account(s) not imported", report.skipped.len());
+    }
     Ok(())
 }
 

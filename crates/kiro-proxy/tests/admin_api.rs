@@ -44,6 +44,11 @@ async fn harness_with(config: Config) -> Harness {
         AdminToken::from_plaintext(ADMIN),
         client_auth.clone(),
         changes.clone(),
+        kiro_proxy::upstream::UpstreamClient::new(
+            kiro_proxy::upstream::UpstreamUrls::default(),
+            kiro_proxy::upstream::UpstreamConfig::default(),
+        )
+        .unwrap(),
         &config,
     );
     Harness {

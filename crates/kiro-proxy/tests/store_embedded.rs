@@ -30,6 +30,7 @@ fn idc_account(id: &str) -> Account {
         profile_arn: Some("arn:aws:codewhisperer:us-east-1:123456789012:profile/ABC".to_owned()),
         start_url: Some("https://d-123.awsapps.com/start".to_owned()),
         machine_id: "ab".repeat(32),
+        proxy: None,
         credentials: Credentials {
             access_token: Some(Secret::from(ACCESS)),
             expires_at: Some(1_900_000_000),
@@ -329,4 +330,41 @@ async fn database_file_is_private() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o077, 0, "database readable by others: {mode:o}");
+}
+
+/// An admin edit reads an account, changes a setting and writes it back; a refresh that rotated
+/// the refresh token in between must survive it.
+#[tokio::test]
+async fn settings_updates_never_write_back_stale_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), &crypto()).await.unwrap();
+    store.insert_account(&idc_account("a1")).await.unwrap();
+
+    // The admin handler's copy, read before the refresh.
+    let mut stale = store.get_account("a1").await.unwrap().unwrap();
+
+    let rotated = Credentials {
+        access_token: Some(Secret::from("aoaNEWACCESS")),
+        expires_at: Some(2_000_000_000),
+        refresh_token: Some(Secret::from(format!("{REFRESH}-rotated"))),
+        ..idc_account("a1").credentials
+    };
+    store.save_credentials("a1", &rotated).await.unwrap();
+
+    stale.account.label = Some("renamed".into());
+    stale.account.enabled = false;
+    store
+        .update_account_settings(&stale.account, 3)
+        .await
+        .unwrap();
+
+    let back = store.get_account("a1").await.unwrap().unwrap();
+    assert_eq!(back.account.label.as_deref(), Some("renamed"));
+    assert!(!back.account.enabled);
+    assert_eq!(back.weight, 3);
+    assert_eq!(
+        back.account.credentials.refresh_token.unwrap().expose(),
+        format!("{REFRESH}-rotated")
+    );
+    assert_eq!(back.account.credentials.expires_at, Some(2_000_000_000));
 }

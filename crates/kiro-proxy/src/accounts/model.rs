@@ -47,5 +47,9 @@ pub struct Account {
     pub start_url: Option<String>,
     /// 64 lower-case hex characters, generated once per account and persisted (spec §2.4).
     pub machine_id: String,
+    /// Outbound proxy of every upstream call of this account (`http://`, `https://`,
+    /// `socks5://` or `socks5h://`, optionally with `user:password@`); `None` connects directly.
+    /// It may carry a password: stored sealed, shown masked.
+    pub proxy: Option<String>,
     pub credentials: Credentials,
 }

@@ -1,169 +1,403 @@
-//! Which account serves the next attempt, and what upstream failures do to an account.
+//! The pool: which account serves the next attempt, and what happens to an account's health.
 //!
-//! Selection here is deliberately simple (round robin over usable accounts); the health model
-//! is what matters for correctness: one selection per attempt, accounts that failed in a way
-//! another account can avoid are skipped until their cooldown ends, and accounts that need an
-//! operator stay out of rotation.
+//! One selection per attempt ([`Pool::acquire`]) yields a [`Lease`]: the attempt's outcome is
+//! recorded through it (statistics, circuit breaker), and dropping it frees the account's
+//! concurrency slot, however the reply ended. Candidates are the accounts that are enabled, have
+//! a weight, do not need a login, are not cooling down or out of credits, whose circuit admits a
+//! request, whose plan allows the model and that are under their concurrency cap. Among them a
+//! smooth weighted round robin chooses (see `accounts::select`), weights being the operator's
+//! weight × the remaining quota relative to the candidates' average (unknown quota counts as the
+//! average). A client session sticks to its account while that account is a candidate.
+//!
+//! All state sits behind one `std` mutex held for short, synchronous sections (never across an
+//! `.await`). Cooldowns, exhaustion and login problems are in `health.rs`, quota facts and
+//! fetch scheduling in `quota_schedule.rs`, the persisted status in `status_sync.rs`, the admin
+//! view in `view.rs`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::circuit::{Admission, Circuit, CircuitConfig};
+pub(super) use super::health::Health;
+pub use super::health::Unavailable;
+use super::lease::{Lease, Pick};
+use super::quota::QuotaCache;
 use super::registry::AccountRegistry;
+use super::select::SmoothWeighted;
+use super::stats::AccountStats;
+use super::sticky::StickySessions;
+use crate::config::PoolConfig;
 
-/// Why an account is out of rotation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unavailable {
-    /// Throttled or failing: back after the instant.
-    Cooldown { until: Instant, reason: String },
-    /// Monthly credits used up: back after the instant (the reset date).
-    Exhausted { until: Instant, reason: String },
-    /// Refresh token dead, account suspended, or access denied: an operator must act.
-    NeedsLogin { reason: String },
+/// The pool's state of one account.
+#[derive(Debug)]
+pub(super) struct Slot {
+    pub(super) weight: u32,
+    pub(super) health: Option<Health>,
+    pub(super) circuit: Circuit,
+    pub(super) quota: QuotaCache,
+    pub(super) in_flight: u32,
+    pub(super) stats: AccountStats,
+    /// The status the store holds as far as this process knows (`None`: never read or written).
+    pub(super) persisted: Option<String>,
 }
 
-/// Health of the pool's accounts, keyed by account id.
-#[derive(Debug)]
+impl Slot {
+    fn new(now: Instant) -> Self {
+        let mut quota = QuotaCache::default();
+        quota.due_by(now);
+        Self {
+            weight: 1,
+            health: None,
+            circuit: Circuit::default(),
+            quota,
+            in_flight: 0,
+            stats: AccountStats::default(),
+            persisted: None,
+        }
+    }
+
+    /// Sets a health state unless a higher-ranked one is in force; a cooldown or exhaustion
+    /// never shortens a running one of the same kind.
+    pub(super) fn set_health(&mut self, new: Health, now: Instant) {
+        if let Some(cur) = &self.health {
+            if cur.in_force(now) {
+                if cur.rank() > new.rank() {
+                    return;
+                }
+                if let (
+                    Health::Cooldown { until: a, .. } | Health::Exhausted { until: a, .. },
+                    Health::Cooldown { until: b, .. } | Health::Exhausted { until: b, .. },
+                ) = (cur, &new)
+                {
+                    if cur.rank() == new.rank() && a > b {
+                        return;
+                    }
+                }
+            }
+        }
+        self.health = Some(new);
+    }
+}
+
+/// What an account contributes to a pick.
+pub(super) enum Verdict {
+    Candidate {
+        weight: f64,
+    },
+    /// Usable except for its concurrency cap.
+    Busy,
+    /// Usable except that its plan does not allow the model.
+    Plan,
+    Out,
+}
+
+pub(super) struct State {
+    pub(super) accounts: HashMap<String, Slot>,
+    swrr: SmoothWeighted,
+    sticky: StickySessions,
+}
+
+impl State {
+    pub(super) fn slot(&mut self, id: &str, now: Instant) -> &mut Slot {
+        self.accounts
+            .entry(id.to_owned())
+            .or_insert_with(|| Slot::new(now))
+    }
+}
+
+pub(super) struct Shared {
+    pub(super) registry: Arc<AccountRegistry>,
+    pub(super) config: PoolConfig,
+    pub(super) circuit: CircuitConfig,
+    pub(super) state: Mutex<State>,
+    /// A lease ended: requests waiting for a free slot look again.
+    pub(super) released: tokio::sync::Notify,
+    /// A quota fetch became due earlier than the quota task expected.
+    pub(super) quota_wake: tokio::sync::Notify,
+    /// An account's health changed: its persisted status may need writing.
+    pub(super) status_wake: tokio::sync::Notify,
+}
+
+/// The pool's accounts and their health. Cheap to clone (shared state).
+#[derive(Clone)]
 pub struct Pool {
-    registry: Arc<AccountRegistry>,
-    health: std::sync::Mutex<HashMap<String, Unavailable>>,
-    cursor: AtomicUsize,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("accounts", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt asks of the pool.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    /// Upstream model id (for the plan check).
+    pub model: &'a str,
+    /// Client session key (stickiness), when the client sent one.
+    pub session: Option<&'a str>,
+    /// Accounts this request already gave up on.
+    pub tried: &'a [String],
+    /// An account to pass over when another candidate exists (the one a transient fault just
+    /// hit: the retry goes elsewhere if it can).
+    pub avoid: Option<&'a str>,
 }
 
 impl Pool {
-    pub fn new(registry: Arc<AccountRegistry>) -> Self {
+    pub fn new(registry: Arc<AccountRegistry>, config: PoolConfig) -> Self {
+        let circuit = CircuitConfig {
+            failures: config.circuit_failures,
+            failure_rate: f64::from(config.circuit_failure_rate) / 100.0,
+            min_requests: config.circuit_min_requests,
+            window: config.circuit_window,
+            open_delay: config.circuit_open_delay,
+            open_max: config.circuit_open_max,
+            probes: config.circuit_probes,
+            close_successes: config.circuit_close_successes,
+        };
+        let sticky = StickySessions::new(config.sticky_ttl, config.sticky_max_sessions);
         Pool {
-            registry,
-            health: std::sync::Mutex::new(HashMap::new()),
-            cursor: AtomicUsize::new(0),
+            shared: Arc::new(Shared {
+                registry,
+                config,
+                circuit,
+                state: Mutex::new(State {
+                    accounts: HashMap::new(),
+                    swrr: SmoothWeighted::default(),
+                    sticky,
+                }),
+                released: tokio::sync::Notify::new(),
+                quota_wake: tokio::sync::Notify::new(),
+                status_wake: tokio::sync::Notify::new(),
+            }),
         }
     }
 
-    fn health(&self) -> std::sync::MutexGuard<'_, HashMap<String, Unavailable>> {
-        // A panic while holding this lock cannot leave the map inconsistent (single inserts
-        // and removes), so a poisoned lock is still usable.
-        self.health
+    pub fn config(&self) -> &PoolConfig {
+        &self.shared.config
+    }
+
+    pub fn registry(&self) -> &Arc<AccountRegistry> {
+        &self.shared.registry
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section leaves whole values behind: a poisoned lock is still usable.
+        self.shared
+            .state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether `id` may serve now (enabled and not out of rotation).
-    fn usable(&self, id: &str, enabled: bool, now: Instant) -> bool {
-        if !enabled {
-            return false;
+    /// Accounts of the registry with their enabled flag, in a stable order (ids sorted), so the
+    /// round robin's tie-breaks mean the same thing on every pick.
+    fn roster(&self) -> Vec<(String, bool)> {
+        let registry = &self.shared.registry;
+        let mut ids = registry.ids();
+        ids.sort();
+        ids.into_iter()
+            .filter_map(|id| registry.with(&id, |a| a.enabled).map(|en| (id, en)))
+            .collect()
+    }
+
+    /// How `slot` stands for a request for `model` at `now` (before the weight is normalised).
+    fn verdict(&self, slot: &Slot, enabled: bool, model: Option<&str>, now: Instant) -> Verdict {
+        if !enabled || slot.weight == 0 {
+            return Verdict::Out;
         }
-        match self.health().get(id) {
-            None => true,
-            Some(Unavailable::Cooldown { until, .. } | Unavailable::Exhausted { until, .. }) => {
-                *until <= now
+        if slot.health_blocks(now) {
+            return Verdict::Out;
+        }
+        if slot.circuit.would_admit(now, &self.shared.circuit) == Admission::No {
+            return Verdict::Out;
+        }
+        let quota = slot.quota.quota.as_ref();
+        if let (Some(q), Some(m)) = (quota, model) {
+            if !q.allows(m) {
+                return Verdict::Plan;
             }
-            Some(Unavailable::NeedsLogin { .. }) => false,
         }
+        if slot.in_flight >= self.shared.config.max_concurrency {
+            return Verdict::Busy;
+        }
+        let weight = f64::from(slot.weight);
+        Verdict::Candidate { weight }
     }
 
-    /// Picks the next usable account not in `tried`, rotating so that load spreads evenly.
-    pub fn pick(&self, tried: &[String]) -> Option<String> {
+    /// One selection for one attempt.
+    pub fn acquire(&self, want: &Want<'_>) -> Pick {
         let now = Instant::now();
-        let mut accounts: Vec<(String, bool)> = self
-            .registry
-            .snapshot()
-            .into_iter()
-            .map(|a| (a.id, a.enabled))
-            .collect();
-        if accounts.is_empty() {
-            return None;
+        let roster = self.roster();
+        let mut state = self.lock();
+        let mut candidates: Vec<(&str, f64, Option<f64>)> = Vec::new();
+        let (mut busy, mut plan) = (0usize, 0usize);
+        for (id, enabled) in &roster {
+            if want.tried.contains(id) {
+                continue;
+            }
+            let slot = state.slot(id, now);
+            match self.verdict(slot, *enabled, Some(want.model), now) {
+                Verdict::Candidate { weight } => {
+                    let spendable = slot
+                        .quota
+                        .quota
+                        .as_ref()
+                        .filter(|q| q.metered)
+                        .map(super::quota::Quota::spendable);
+                    candidates.push((id, weight, spendable));
+                }
+                Verdict::Busy => busy += 1,
+                Verdict::Plan => plan += 1,
+                Verdict::Out => {}
+            }
         }
-        // A stable order, so the rotation cursor means the same thing on every call.
-        accounts.sort_by(|a, b| a.0.cmp(&b.0));
-        let start = self.cursor.fetch_add(1, Ordering::Relaxed);
-        let n = accounts.len();
-        (0..n)
-            .map(|i| &accounts[(start + i) % n])
-            .find(|(id, enabled)| !tried.contains(id) && self.usable(id, *enabled, now))
-            .map(|(id, _)| id.clone())
+        // Passed over for a retry only: a session bound to it stays bound.
+        let mut avoided = false;
+        if candidates.len() > 1 {
+            if let Some(avoid) = want.avoid {
+                let before = candidates.len();
+                candidates.retain(|c| c.0 != avoid);
+                avoided = candidates.len() < before;
+            }
+        }
+        if candidates.is_empty() {
+            return if busy > 0 {
+                Pick::Busy
+            } else {
+                Pick::Unavailable {
+                    plan_excluded: plan,
+                }
+            };
+        }
+        // Effective weight: operator weight × remaining quota / the candidates' average; an
+        // unknown quota counts as the average. A floor keeps a nearly empty account alive.
+        let known: Vec<f64> = candidates.iter().filter_map(|c| c.2).collect();
+        let mean = if known.is_empty() {
+            0.0
+        } else {
+            known.iter().sum::<f64>() / known.len() as f64
+        };
+        let weighted: Vec<(&str, f64)> = candidates
+            .iter()
+            .map(|(id, w, spendable)| {
+                let factor = match spendable {
+                    Some(s) if mean > 0.0 => (s / mean).max(0.001),
+                    _ => 1.0,
+                };
+                (*id, w * factor)
+            })
+            .collect();
+        let session = want.session.filter(|_| self.shared.config.sticky_sessions);
+        let bound = session
+            .and_then(|s| state.sticky.get(s, now))
+            .map(str::to_owned);
+        let Some(i) = state.swrr.pick(&weighted, bound.as_deref()) else {
+            return Pick::Unavailable { plan_excluded: 0 };
+        };
+        let id = weighted[i].0.to_owned();
+        if let Some(s) = session {
+            let keep = avoided && bound.is_some() && bound.as_deref() == want.avoid;
+            if !keep {
+                state.sticky.bind(s, &id, now);
+            }
+        }
+        let circuit_config = &self.shared.circuit;
+        let slot = state.slot(&id, now);
+        let admission = slot.circuit.admit(now, circuit_config);
+        slot.in_flight += 1;
+        slot.stats.requests += 1;
+        slot.stats.last_used_at = Some(crate::store::unix_now());
+        drop(state);
+        Pick::Leased(Lease::new(self.clone(), id, admission))
     }
 
-    /// Number of accounts that could serve a request now.
+    /// [`Pool::acquire`], waiting up to `max_wait` for a free slot while every candidate is at
+    /// its concurrency cap (`Pick::Busy` only when the wait ran out).
+    pub async fn acquire_or_wait(&self, want: &Want<'_>, max_wait: Duration) -> Pick {
+        let deadline = Instant::now() + max_wait;
+        loop {
+            // Created before the check, so a release between the check and the wait is seen.
+            let released = self.shared.released.notified();
+            match self.acquire(want) {
+                Pick::Busy => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Pick::Busy;
+                    }
+                    let _ = tokio::time::timeout(left, released).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Number of accounts that could serve a request now (ignoring plans and concurrency).
     pub fn usable_count(&self) -> usize {
         let now = Instant::now();
-        self.registry
-            .snapshot()
+        let roster = self.roster();
+        let mut state = self.lock();
+        roster
             .iter()
-            .filter(|a| self.usable(&a.id, a.enabled, now))
+            .filter(|(id, enabled)| {
+                let slot = state.slot(id, now);
+                matches!(
+                    self.verdict(slot, *enabled, None, now),
+                    Verdict::Candidate { .. } | Verdict::Busy
+                )
+            })
             .count()
+    }
+
+    /// Forgets an account entirely (removed from the pool).
+    pub fn forget(&self, id: &str) {
+        let mut state = self.lock();
+        state.accounts.remove(id);
+        state.swrr.forget(id);
+        state.sticky.forget_account(id);
     }
 
     /// Number of accounts in the pool.
     pub fn len(&self) -> usize {
-        self.registry.len()
+        self.shared.registry.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.registry.is_empty()
+        self.shared.registry.is_empty()
     }
 
-    /// The earliest moment an account out of rotation comes back, if any will by itself.
+    /// The earliest moment an enabled account out of rotation comes back by itself (cooldown,
+    /// exhaustion or an open circuit ending), if any will.
     pub fn next_available_in(&self) -> Option<Duration> {
         let now = Instant::now();
-        self.health()
-            .values()
-            .filter_map(|u| match u {
-                Unavailable::Cooldown { until, .. } | Unavailable::Exhausted { until, .. } => {
-                    Some(until.saturating_duration_since(now))
+        let roster = self.roster();
+        let state = self.lock();
+        roster
+            .iter()
+            .filter(|(_, enabled)| *enabled)
+            .filter_map(|(id, _)| {
+                let slot = state.accounts.get(id)?;
+                if slot.weight == 0 {
+                    return None;
                 }
-                Unavailable::NeedsLogin { .. } => None,
+                let health = match &slot.health {
+                    Some(Health::NeedsLogin { .. }) => return None,
+                    Some(Health::Cooldown { until, .. }) if *until > now => Some(*until),
+                    // Past its date and awaiting the verifying fetch: back very soon.
+                    Some(Health::Exhausted { .. }) => slot.exhausted_until(now).map(|u| u.max(now)),
+                    _ => None,
+                };
+                let circuit = slot.circuit.open_until(now);
+                let back = match (health, circuit) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                }?;
+                Some(back.saturating_duration_since(now))
             })
             .min()
-    }
-
-    pub fn cooldown(&self, id: &str, dur: Duration, reason: impl Into<String>) {
-        let reason = reason.into();
-        tracing::warn!(account = id, secs = dur.as_secs(), %reason, "account cooling down");
-        self.health().insert(
-            id.to_owned(),
-            Unavailable::Cooldown {
-                until: Instant::now() + dur,
-                reason,
-            },
-        );
-    }
-
-    pub fn exhausted(&self, id: &str, dur: Duration, reason: impl Into<String>) {
-        let reason = reason.into();
-        tracing::warn!(account = id, secs = dur.as_secs(), %reason, "account out of credits");
-        self.health().insert(
-            id.to_owned(),
-            Unavailable::Exhausted {
-                until: Instant::now() + dur,
-                reason,
-            },
-        );
-    }
-
-    pub fn needs_login(&self, id: &str, reason: impl Into<String>) {
-        let reason = reason.into();
-        tracing::error!(account = id, %reason, "account needs an operator (re-login or unlock)");
-        self.health()
-            .insert(id.to_owned(), Unavailable::NeedsLogin { reason });
-    }
-
-    /// The account served a request: it is healthy again.
-    pub fn succeeded(&self, id: &str) {
-        let mut health = self.health();
-        if matches!(health.get(id), Some(Unavailable::Cooldown { .. })) {
-            health.remove(id);
-        }
-    }
-
-    /// Forget an account's health (it was replaced or re-imported).
-    pub fn reset(&self, id: &str) {
-        self.health().remove(id);
-    }
-
-    /// Current out-of-rotation state of an account.
-    pub fn state(&self, id: &str) -> Option<Unavailable> {
-        self.health().get(id).cloned()
     }
 }
 
@@ -183,6 +417,7 @@ mod tests {
             profile_arn: None,
             start_url: None,
             machine_id: "0".repeat(64),
+            proxy: None,
             credentials: Credentials::default(),
         }
     }
@@ -190,18 +425,33 @@ mod tests {
     fn pool(accounts: &[(&str, bool)]) -> Pool {
         let registry = Arc::new(AccountRegistry::new());
         registry.load(accounts.iter().map(|(id, en)| account(id, *en)));
-        Pool::new(registry)
+        Pool::new(registry, PoolConfig::default())
+    }
+
+    fn pick(p: &Pool, tried: &[String]) -> Option<Lease> {
+        match p.acquire(&Want {
+            model: "claude-sonnet-4.5",
+            session: None,
+            tried,
+            avoid: None,
+        }) {
+            Pick::Leased(l) => Some(l),
+            _ => None,
+        }
     }
 
     #[test]
     fn rotates_over_usable_accounts_and_skips_tried() {
         let p = pool(&[("a", true), ("b", true), ("c", false)]);
-        let first = p.pick(&[]).unwrap();
-        let second = p.pick(&[]).unwrap();
+        let first = pick(&p, &[]).unwrap().account_id().to_owned();
+        let second = pick(&p, &[]).unwrap().account_id().to_owned();
         assert_ne!(first, second);
         assert!(["a", "b"].contains(&first.as_str()));
-        assert_eq!(p.pick(&["a".into()]).as_deref(), Some("b"));
-        assert_eq!(p.pick(&["a".into(), "b".into()]), None);
+        assert_eq!(
+            pick(&p, &["a".into()]).map(|l| l.account_id().to_owned()),
+            Some("b".into())
+        );
+        assert!(pick(&p, &["a".into(), "b".into()]).is_none());
         assert_eq!(p.usable_count(), 2);
     }
 
@@ -210,13 +460,95 @@ mod tests {
         let p = pool(&[("a", true), ("b", true)]);
         p.cooldown("a", Duration::from_secs(60), "429");
         p.needs_login("b", "invalid_grant");
-        assert_eq!(p.pick(&[]), None);
+        assert!(pick(&p, &[]).is_none());
         assert_eq!(p.usable_count(), 0);
         assert!(p.next_available_in().unwrap() <= Duration::from_secs(60));
-        p.cooldown("a", Duration::ZERO, "expired");
-        assert_eq!(p.pick(&[]).as_deref(), Some("a"));
+        // A login problem outranks a cooldown; a shorter cooldown does not shorten a longer one.
+        p.cooldown("b", Duration::from_secs(1), "429");
+        assert!(p.is_needs_login("b"));
+        p.cooldown("a", Duration::from_secs(1), "429");
+        assert!(p.next_available_in().unwrap() > Duration::from_secs(30));
+        p.reset("a");
+        assert_eq!(pick(&p, &[]).unwrap().account_id(), "a");
         p.succeeded("a");
         assert_eq!(p.state("a"), None);
         assert!(matches!(p.state("b"), Some(Unavailable::NeedsLogin { .. })));
+    }
+
+    #[test]
+    fn concurrency_cap_and_lease_release() {
+        let registry = Arc::new(AccountRegistry::new());
+        registry.load([account("a", true)]);
+        let p = Pool::new(
+            registry,
+            PoolConfig {
+                max_concurrency: 2,
+                ..PoolConfig::default()
+            },
+        );
+        let l1 = pick(&p, &[]).unwrap();
+        let _l2 = pick(&p, &[]).unwrap();
+        assert!(matches!(
+            p.acquire(&Want {
+                model: "m",
+                session: None,
+                tried: &[],
+                avoid: None,
+            }),
+            Pick::Busy
+        ));
+        drop(l1);
+        assert!(pick(&p, &[]).is_some());
+    }
+
+    #[test]
+    fn a_session_sticks_and_survives_a_retry_elsewhere() {
+        let p = pool(&[("a", true), ("b", true), ("c", true)]);
+        let want = |avoid| Want {
+            model: "m",
+            session: Some("s1"),
+            tried: &[],
+            avoid,
+        };
+        let first = match p.acquire(&want(None)) {
+            Pick::Leased(l) => l.account_id().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        for _ in 0..3 {
+            match p.acquire(&want(None)) {
+                Pick::Leased(l) => assert_eq!(l.account_id(), first),
+                other => panic!("{other:?}"),
+            }
+        }
+        // A retry passes over it, without moving the session.
+        match p.acquire(&want(Some(first.as_str()))) {
+            Pick::Leased(l) => assert_ne!(l.account_id(), first),
+            other => panic!("{other:?}"),
+        }
+        match p.acquire(&want(None)) {
+            Pick::Leased(l) => assert_eq!(l.account_id(), first),
+            other => panic!("{other:?}"),
+        }
+        // Out of rotation: the session moves for good.
+        p.cooldown(&first, Duration::from_secs(60), "429");
+        let moved = match p.acquire(&want(None)) {
+            Pick::Leased(l) => l.account_id().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_ne!(moved, first);
+        p.reset(&first);
+        match p.acquire(&want(None)) {
+            Pick::Leased(l) => assert_eq!(l.account_id(), moved),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn weight_zero_drains_an_account() {
+        let p = pool(&[("a", true), ("b", true)]);
+        p.set_weight("a", 0);
+        for _ in 0..4 {
+            assert_eq!(pick(&p, &[]).unwrap().account_id(), "b");
+        }
     }
 }

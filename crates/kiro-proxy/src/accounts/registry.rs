@@ -112,6 +112,7 @@ mod tests {
             profile_arn: None,
             start_url: None,
             machine_id: "00".repeat(32),
+            proxy: None,
             credentials: Credentials::default(),
         }
     }

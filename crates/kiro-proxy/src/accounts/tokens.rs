@@ -135,6 +135,7 @@ struct RefreshInput {
     auth_region: String,
     machine_id: String,
     profile_arn: Option<String>,
+    proxy: Option<String>,
     credentials: Credentials,
 }
 
@@ -256,12 +257,13 @@ impl TokenManager {
                 a.api_region.clone(),
                 a.profile_arn.clone(),
                 a.machine_id.clone(),
+                a.proxy.clone(),
             ))
         });
         let Some(found) = found else {
             return Err(TokenError::UnknownAccount(account_id.to_owned()));
         };
-        let Some((secret, method, api_region, profile_arn, machine_id)) = found else {
+        let Some((secret, method, api_region, profile_arn, machine_id, proxy)) = found else {
             return Ok(Current::Stale);
         };
         let secret = secret.map_err(|missing| TokenError::MissingCredential {
@@ -279,7 +281,8 @@ impl TokenManager {
         )
         .map_err(|_| TokenError::InvalidCredential {
             account_id: account_id.to_owned(),
-        })?;
+        })?
+        .with_proxy(proxy.as_deref());
         Ok(Current::Fresh(auth))
     }
 
@@ -468,6 +471,7 @@ impl TokenManager {
                 auth_region: a.auth_region.clone(),
                 machine_id: a.machine_id.clone(),
                 profile_arn: a.profile_arn.clone(),
+                proxy: a.proxy.clone(),
                 credentials: a.credentials.clone(),
             })
             .ok_or_else(|| TokenError::UnknownAccount(account_id.to_owned()))
@@ -481,9 +485,20 @@ impl TokenManager {
         refresh_token: &Secret,
     ) -> Result<RefreshedTokens, TokenError> {
         let headers = self.headers_for(account_id, &input.machine_id)?;
+        // The refresh goes through the account's outbound proxy like its other calls.
+        let client = match self.client.via_proxy(input.proxy.as_deref()) {
+            Ok(client) => client,
+            Err(source) => {
+                return Err(TokenError::Refresh {
+                    account_id: account_id.to_owned(),
+                    failure: classify(input.method, &source),
+                    source: Box::new(source),
+                });
+            }
+        };
         let result = match input.method {
             AuthMethod::Social => {
-                self.client
+                client
                     .refresh_social(&input.auth_region, &headers, refresh_token)
                     .await
             }
@@ -497,7 +512,7 @@ impl TokenManager {
                         missing: "IdC client registration",
                     });
                 };
-                self.client
+                client
                     .refresh_idc(
                         &input.auth_region,
                         &headers,

@@ -1,4 +1,5 @@
-//! `POST`/`GET /api/accounts`, `DELETE /api/accounts/{id}`.
+//! `POST`/`GET /api/accounts`, `DELETE /api/accounts/{id}`, and the account view every account
+//! route answers with.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -8,18 +9,22 @@ use serde::Serialize;
 
 use super::body::JsonBody;
 use super::error::ApiError;
-use super::new_account::new_account;
+use super::new_account::{new_account, weight};
 use super::{AdminState, ChangeKind};
 use crate::accounts::AuthMethod;
-use crate::store::AccountRecord;
+use crate::accounts::checks::mask_proxy_url;
+use crate::store::{AccountMeta, AccountRecord};
 
-/// What the admin API shows of an account: never a secret.
+/// What the admin API shows of an account: never a secret (the proxy URL's password masked).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountView {
     pub id: String,
     pub auth_method: AuthMethod,
     pub label: Option<String>,
+    /// The identity the upstream reported (device login, import), when known.
+    pub email: Option<String>,
+    pub user_id: Option<String>,
     pub enabled: bool,
     pub api_region: String,
     pub auth_region: String,
@@ -29,11 +34,27 @@ pub struct AccountView {
     pub has_access_token: bool,
     /// Unix seconds.
     pub access_token_expires_at: Option<i64>,
+    /// IdC client registration expiry, Unix seconds (spec §2.2: about 90 days).
+    pub client_secret_expires_at: Option<i64>,
     pub weight: u32,
+    /// Outbound proxy, password shown as `****`.
+    pub proxy: Option<String>,
     pub status: String,
     pub status_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Live state from the pool: availability, circuit, cooldown, quota, load and statistics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<serde_json::Value>,
+}
+
+impl AccountView {
+    /// The stored account plus the pool's live state of it.
+    pub(super) fn with_pool(r: &AccountRecord, state: &AdminState) -> Self {
+        let mut view = Self::from(r);
+        view.pool = state.pool_view(&r.account.id);
+        view
+    }
 }
 
 impl From<&AccountRecord> for AccountView {
@@ -45,6 +66,8 @@ impl From<&AccountRecord> for AccountView {
             id: a.id.clone(),
             auth_method: a.auth_method,
             label: a.label.clone(),
+            email: r.email.clone(),
+            user_id: r.user_id.clone(),
             enabled: a.enabled,
             api_region: a.api_region.clone(),
             auth_region: a.auth_region.clone(),
@@ -53,11 +76,14 @@ impl From<&AccountRecord> for AccountView {
             has_refresh_token: present(&a.credentials.refresh_token),
             has_access_token: present(&a.credentials.access_token),
             access_token_expires_at: a.credentials.expires_at,
+            client_secret_expires_at: a.credentials.client_secret_expires_at,
             weight: r.weight,
+            proxy: a.proxy.as_deref().map(mask_proxy_url),
             status: r.status.clone(),
             status_reason: r.status_reason.clone(),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            pool: None,
         }
     }
 }
@@ -68,7 +94,15 @@ pub(super) async fn create(
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     let body = JsonBody::parse(&body)?;
     let account = new_account(&body, &state.inner.default_region)?;
-    let record = state.inner.store.insert_account(&account).await?;
+    let meta = AccountMeta {
+        weight: weight(&body)?.unwrap_or(1),
+        ..AccountMeta::default()
+    };
+    let record = state
+        .inner
+        .store
+        .insert_account_with(&account, &meta, None)
+        .await?;
     tracing::info!(
         account_id = %record.account.id,
         auth_method = ?record.account.auth_method,
@@ -82,7 +116,10 @@ pub(super) async fn list(
     State(state): State<AdminState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let records = state.inner.store.list_accounts().await?;
-    let views: Vec<AccountView> = records.iter().map(AccountView::from).collect();
+    let views: Vec<AccountView> = records
+        .iter()
+        .map(|r| AccountView::with_pool(r, &state))
+        .collect();
     Ok(Json(serde_json::json!({ "accounts": views })))
 }
 

@@ -27,6 +27,16 @@ impl JsonBody {
         }
     }
 
+    /// True when `field` is present, even as `null` (a PATCH clears a field with `null`).
+    pub(super) fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    /// The field names present.
+    pub(super) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     /// The raw value of `field`, `None` when absent or `null`.
     pub(super) fn value(&self, field: &str) -> Option<&Value> {
         self.0.get(field).filter(|v| !v.is_null())

@@ -8,7 +8,13 @@
 //! |---|---|
 //! | `POST /api/accounts` | 201 account view |
 //! | `GET /api/accounts` | `{"accounts": [view…]}` |
+//! | `PATCH /api/accounts/{id}` `{"label","enabled","weight","proxy","apiRegion","authRegion","profileArn"}` (any subset; `null` clears label, proxy, profileArn) | account view, 404 |
+//! | `POST /api/accounts/{id}/enable`, `/disable`, `/reset` | account view, 404 |
 //! | `DELETE /api/accounts/{id}` | 204, 404 |
+//! | `POST /api/accounts/import` (an IDE token, `{"token","clientRegistration"}`, a `kiro-accounts.json`, or an export) | `{"imported": [view…], "updated": [view…], "skipped": [{"account","reason"}…]}` |
+//! | `GET /api/accounts/export` | the complete backup, secrets included (attachment, `no-store`) |
+//! | `POST /api/auth/device` `{"region"?, "startUrl"?}` | `{"sessionId","userCode","verificationUri","verificationUriComplete","expiresAt","interval"}`; the server then polls |
+//! | `GET /api/auth/device/{sessionId}` | `{"status": "pending"\|"success"\|"expired"\|"denied"\|"error", "account"?, "error"?}`, 404 once forgotten |
 //! | `POST /api/keys` `{"name"}` | 201 `{"id","name","key","prefix","createdAt"}` (the only time the key is shown) |
 //! | `GET /api/keys` | `{"keys": [{"id","name","prefix","enabled","createdAt","lastUsedAt"}…]}` |
 //! | `DELETE /api/keys/{id}` | 204, 404 |
@@ -16,8 +22,12 @@
 
 mod accounts;
 mod body;
+mod device;
 mod error;
+mod export;
+mod import;
 mod keys;
+mod manage;
 mod mapping;
 mod new_account;
 mod time;
@@ -31,7 +41,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, patch, post};
 use tokio::sync::watch;
 
 pub use accounts::AccountView;
@@ -43,6 +53,7 @@ pub use token::{AdminToken, AdminTokenOrigin, init_admin_token, reset_admin_toke
 use crate::client_auth::{ClientAuth, bearer_token};
 use crate::config::Config;
 use crate::store::Store;
+use crate::upstream::UpstreamClient;
 
 /// What changed through the admin API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,19 +118,39 @@ struct Inner {
     token: AdminToken,
     client_auth: ClientAuth,
     changes: AdminChanges,
+    /// Device logins and OIDC/profile/usage calls of new accounts.
+    upstream: UpstreamClient,
+    /// Device logins in progress or recently ended.
+    device_sessions: device::DeviceSessions,
     /// Region of accounts created without one (`KIRO_REGION`).
     default_region: String,
     /// The model mapping from configuration, used until one is stored.
     configured_mapping: BTreeMap<String, String>,
+    /// The pool's live view of an account (health, circuit, quota, load), set once the pool
+    /// exists.
+    pool_view: std::sync::OnceLock<PoolViewHook>,
 }
 
+struct PoolViewHook(PoolViewFn);
+
+impl std::fmt::Debug for PoolViewHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PoolViewHook")
+    }
+}
+
+/// Gives the pool's live state of an account as JSON, for the account views.
+pub type PoolViewFn = Box<dyn Fn(&str) -> Option<serde_json::Value> + Send + Sync>;
+
 impl AdminState {
-    /// State over `store`, accepting `token`. `client_auth` is reloaded when keys change.
+    /// State over `store`, accepting `token`. `client_auth` is reloaded when keys change;
+    /// `upstream` serves device logins.
     pub fn new(
         store: Store,
         token: AdminToken,
         client_auth: ClientAuth,
         changes: AdminChanges,
+        upstream: UpstreamClient,
         config: &Config,
     ) -> Self {
         Self {
@@ -128,10 +159,24 @@ impl AdminState {
                 token,
                 client_auth,
                 changes,
+                upstream,
+                device_sessions: device::DeviceSessions::default(),
                 default_region: config.region.clone(),
                 configured_mapping: config.models.mapping.clone(),
+                pool_view: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Lets the account views show the pool's live state of each account. Set once; later
+    /// calls are ignored.
+    pub fn set_pool_view(&self, view: PoolViewFn) {
+        let _ = self.inner.pool_view.set(PoolViewHook(view));
+    }
+
+    /// The pool's live state of an account, when the pool is wired in.
+    pub(crate) fn pool_view(&self, id: &str) -> Option<serde_json::Value> {
+        self.inner.pool_view.get().and_then(|hook| (hook.0)(id))
     }
 
     /// The change notifications (subscribe here).
@@ -145,7 +190,17 @@ impl AdminState {
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/accounts", get(accounts::list).post(accounts::create))
-        .route("/accounts/{id}", delete(accounts::delete))
+        .route("/accounts/import", post(import::import))
+        .route("/accounts/export", get(export::export))
+        .route(
+            "/accounts/{id}",
+            patch(manage::patch).delete(accounts::delete),
+        )
+        .route("/accounts/{id}/enable", post(manage::enable))
+        .route("/accounts/{id}/disable", post(manage::disable))
+        .route("/accounts/{id}/reset", post(manage::reset))
+        .route("/auth/device", post(device::start))
+        .route("/auth/device/{session_id}", get(device::status))
         .route("/keys", get(keys::list).post(keys::create))
         .route("/keys/{id}", delete(keys::delete))
         .route("/model-mapping", get(mapping::get).put(mapping::put))

@@ -5,27 +5,17 @@ use kiro_wire::types::Secret;
 use super::body::{JsonBody, wrong_type};
 use super::error::ApiError;
 use super::time::parse_timestamp;
+use crate::accounts::checks::{self, MAX_LABEL_LEN};
 use crate::accounts::{Account, AuthMethod, Credentials};
 use crate::crypto::random_hex;
 
-/// The API regions Kiro serves (spec §1.1); anything else maps to the first.
-const API_REGIONS: [&str; 2] = ["us-east-1", "eu-central-1"];
-/// Refresh tokens shorter than this are truncated copies (spec §2.1).
-const MIN_REFRESH_TOKEN_LEN: usize = 100;
-const MAX_LABEL_LEN: usize = 200;
+/// Largest selection weight accepted.
+pub(super) const MAX_WEIGHT: u32 = 1_000_000;
 
 /// Builds a new account (fresh id and machine id) from a request body.
 pub(super) fn new_account(body: &JsonBody, default_region: &str) -> Result<Account, ApiError> {
     let method = auth_method(body)?;
-    let label = body.opt_str("label")?;
-    if label
-        .as_ref()
-        .is_some_and(|l| l.chars().count() > MAX_LABEL_LEN)
-    {
-        return Err(ApiError::bad_request(format!(
-            "`label` must be at most {MAX_LABEL_LEN} characters"
-        )));
-    }
+    let label = label(body)?;
     let enabled = body.opt_bool("enabled")?.unwrap_or(true);
     let region = match body.opt_str("region")? {
         Some(r) => {
@@ -34,17 +24,8 @@ pub(super) fn new_account(body: &JsonBody, default_region: &str) -> Result<Accou
         }
         None => default_region.to_owned(),
     };
-    let profile_arn = body.opt_str("profileArn")?;
-    let arn_region = profile_arn
-        .as_deref()
-        .map(|arn| {
-            profile_arn_region(arn).ok_or_else(|| {
-                ApiError::bad_request(
-                    "`profileArn` must look like arn:aws:codewhisperer:<region>:<account>:profile/<id>",
-                )
-            })
-        })
-        .transpose()?;
+    let profile_arn = profile_arn(body)?;
+    let proxy = proxy(body)?;
 
     let mut credentials = Credentials {
         access_token: body.opt_str("accessToken")?.map(Secret::from),
@@ -92,12 +73,7 @@ pub(super) fn new_account(body: &JsonBody, default_region: &str) -> Result<Accou
 
     // Spec §1.1: the profile ARN names the API region; only two API regions exist. The auth
     // region (token endpoints) keeps the given value: IdC instances live in any region.
-    let api_region = arn_region.unwrap_or_else(|| region.clone());
-    let api_region = if API_REGIONS.contains(&api_region.as_str()) {
-        api_region
-    } else {
-        API_REGIONS[0].to_owned()
-    };
+    let api_region = checks::api_region(profile_arn.as_deref(), &region);
 
     Ok(Account {
         id: uuid::Uuid::new_v4().to_string(),
@@ -109,6 +85,7 @@ pub(super) fn new_account(body: &JsonBody, default_region: &str) -> Result<Accou
         profile_arn,
         start_url,
         machine_id: random_hex(32),
+        proxy,
         credentials,
     })
 }
@@ -131,19 +108,63 @@ fn auth_method(body: &JsonBody) -> Result<AuthMethod, ApiError> {
 
 fn refresh_token(body: &JsonBody, why: &str) -> Result<Secret, ApiError> {
     let token = body.req_str("refreshToken", why)?;
-    if token.contains("...") {
+    checks::check_refresh_token(&token)
+        .map_err(|e| ApiError::bad_request(format!("`refreshToken` {e}")))?;
+    Ok(Secret::from(token))
+}
+
+/// `profileArn`, checked (spec §2.3).
+pub(super) fn profile_arn(body: &JsonBody) -> Result<Option<String>, ApiError> {
+    let arn = body.opt_str("profileArn")?;
+    if arn
+        .as_deref()
+        .is_some_and(|a| checks::profile_arn_region(a).is_none())
+    {
         return Err(ApiError::bad_request(
-            "`refreshToken` contains `...`: it looks like a truncated copy; paste the whole token",
+            "`profileArn` must look like arn:aws:codewhisperer:<region>:<account>:profile/<id>",
         ));
     }
-    let len = token.chars().count();
-    if len < MIN_REFRESH_TOKEN_LEN {
+    Ok(arn)
+}
+
+/// `proxy`, an outbound proxy URL, checked.
+pub(super) fn proxy(body: &JsonBody) -> Result<Option<String>, ApiError> {
+    let proxy = body.opt_str("proxy")?;
+    if let Some(url) = &proxy {
+        checks::check_proxy_url(url).map_err(|e| ApiError::bad_request(format!("`proxy` {e}")))?;
+    }
+    Ok(proxy)
+}
+
+/// `weight`: a whole number ≥ 0 (0 takes the account out of selection).
+pub(super) fn weight(body: &JsonBody) -> Result<Option<u32>, ApiError> {
+    match body.value("weight") {
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n <= MAX_WEIGHT)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`weight` must be a whole number from 0 to {MAX_WEIGHT}"
+                ))
+            }),
+    }
+}
+
+/// `label`, at most [`MAX_LABEL_LEN`] characters.
+pub(super) fn label(body: &JsonBody) -> Result<Option<String>, ApiError> {
+    let label = body.opt_str("label")?;
+    if label
+        .as_ref()
+        .is_some_and(|l| l.chars().count() > MAX_LABEL_LEN)
+    {
         return Err(ApiError::bad_request(format!(
-            "`refreshToken` is too short ({len} characters; real ones have at least \
-             {MIN_REFRESH_TOKEN_LEN}): it looks truncated"
+            "`label` must be at most {MAX_LABEL_LEN} characters"
         )));
     }
-    Ok(Secret::from(token))
+    Ok(label)
 }
 
 fn timestamp(body: &JsonBody, field: &str) -> Result<Option<i64>, ApiError> {
@@ -156,56 +177,17 @@ fn timestamp(body: &JsonBody, field: &str) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
-fn check_region(region: &str) -> Result<(), ApiError> {
-    let ok = region.len() <= 32
-        && region.contains('-')
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
+pub(super) fn check_region(region: &str) -> Result<(), ApiError> {
+    check_region_field("region", region)
+}
+
+/// `field` holds an AWS region name.
+pub(super) fn check_region_field(field: &str, region: &str) -> Result<(), ApiError> {
+    if checks::is_region(region) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "`region` must be an AWS region name such as us-east-1",
-        ))
-    }
-}
-
-/// The region field of `arn:aws:codewhisperer:{region}:{account}:profile/{id}`.
-fn profile_arn_region(arn: &str) -> Option<String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "codewhisperer", region, account, resource]
-            if partition.starts_with("aws")
-                && check_region(region).is_ok()
-                && !account.is_empty()
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && resource.starts_with("profile/")
-                && resource.len() > "profile/".len() =>
-        {
-            Some((*region).to_owned())
-        }
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arn_region() {
-        assert_eq!(
-            profile_arn_region(
-                "arn:aws:codewhisperer:eu-central-1:699475941385:profile/EHGA3GRVQMUK"
-            ),
-            Some("eu-central-1".to_owned())
-        );
-        assert_eq!(
-            profile_arn_region("arn:aws:codewhisperer:us-east-1:x:profile/A"),
-            None
-        );
-        assert_eq!(profile_arn_region("arn:aws:s3:us-east-1:1:profile/A"), None);
-        assert_eq!(profile_arn_region("nonsense"), None);
+        Err(ApiError::bad_request(format!(
+            "`{field}` must be an AWS region name such as us-east-1"
+        )))
     }
 }

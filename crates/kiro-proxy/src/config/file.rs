@@ -7,6 +7,7 @@ use std::time::Duration;
 use kiro_wire::types::Secret;
 use serde::Deserialize;
 
+use super::pool::PoolFile;
 use super::{Config, ConfigError, invalid, parse_duration, split_keys};
 
 #[derive(Debug, Default, Deserialize)]
@@ -28,6 +29,8 @@ pub(super) struct File {
     accounts: Accounts,
     #[serde(default)]
     models: Models,
+    #[serde(default)]
+    pool: PoolFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,7 +85,7 @@ enum Keys {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum FileDuration {
+pub(super) enum FileDuration {
     Secs(u64),
     Text(String),
 }
@@ -98,7 +101,11 @@ pub(super) fn read(path: &Path) -> Result<File, ConfigError> {
     })
 }
 
-fn duration(name: &str, d: Option<FileDuration>, slot: &mut Duration) -> Result<(), ConfigError> {
+pub(super) fn duration(
+    name: &str,
+    d: Option<FileDuration>,
+    slot: &mut Duration,
+) -> Result<(), ConfigError> {
     match d {
         None => {}
         Some(FileDuration::Secs(s)) => *slot = Duration::from_secs(s),
@@ -107,7 +114,7 @@ fn duration(name: &str, d: Option<FileDuration>, slot: &mut Duration) -> Result<
     Ok(())
 }
 
-fn set<T>(slot: &mut T, value: Option<T>) {
+pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }
@@ -176,6 +183,6 @@ impl File {
             &mut c.accounts.refresh_margin,
         )?;
         set(&mut c.models.mapping, self.models.mapping);
-        Ok(())
+        self.pool.apply(&mut c.pool)
     }
 }

@@ -6,8 +6,6 @@
 //! switched per the fault's reaction (spec §8.1); once output is visible the reply is committed
 //! and streamed (or folded) as the upstream produces it.
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
@@ -17,21 +15,16 @@ use bytes::{Bytes, BytesMut};
 use dialects::canonical::{ClientError, ErrorKind, Request, StartInfo, StreamEvent};
 use dialects::encode::{ReplyEncoder, ReplyFolder};
 use dialects::kiro::request::{MappedRequest, MappingOptions, map_request};
-use dialects::kiro::response::{
-    Reaction, ReplyContext, ReplyMapper, TransportFailure, UpstreamFault, classify_http,
-    classify_transport,
-};
+use dialects::kiro::response::{Reaction, ReplyContext, ReplyMapper, UpstreamFault};
 use kiro_wire::Frame;
 
 use super::dialect::{Dialect, too_large};
 use super::request_id::RequestId;
+use crate::accounts::failover::{self, Budget};
+use crate::accounts::reaction::{classify, counts_against_account, empty_stream};
+use crate::accounts::{Lease, Pick, Want};
 use crate::app::{App, AppState};
-use crate::upstream::{AccountAuth, ChatStream, TransportKind, UpstreamError};
-
-/// Upstream attempts for transient failures within one request.
-const MAX_TRANSIENT_ATTEMPTS: u32 = 3;
-/// Cooldown of a throttled account when the upstream gives no `Retry-After`.
-const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
+use crate::upstream::{AccountAuth, ChatStream, UpstreamError};
 
 pub async fn anthropic_messages(
     State(app): State<AppState>,
@@ -166,12 +159,20 @@ fn body_for(mapped: &MappedRequest, auth: &AccountAuth) -> Bytes {
     }
 }
 
-/// The reply so far of the attempt that produced visible output.
+/// The reply so far of the attempt that produced visible output, with the lease of the account
+/// serving it: dropping it (the reply ended, the client went away, an error) frees the
+/// account's slot and deducts the credits the reply metered from the account's cached quota.
 struct Committed {
-    account_id: String,
+    lease: Lease,
     stream: Option<ChatStream>,
     mapper: ReplyMapper,
     pending: Vec<StreamEvent>,
+}
+
+impl Drop for Committed {
+    fn drop(&mut self) {
+        self.lease.charge(self.mapper.credits());
+    }
 }
 
 async fn serve(
@@ -182,7 +183,6 @@ async fn serve(
 ) -> Result<Response, ClientError> {
     let mut prepared = prepare(&app, dialect, body).await?;
     let committed = attempt_until_output(&app, &mut prepared, rid).await?;
-    app.pool.succeeded(&committed.account_id);
     let start = StartInfo {
         id: rid.message_id(),
         model: prepared.req.model.clone(),
@@ -222,96 +222,107 @@ fn reply_context(p: &Prepared) -> ReplyContext {
     }
 }
 
-/// Classifies a failed upstream call.
-fn classify(e: &UpstreamError) -> UpstreamFault {
-    match e {
-        UpstreamError::Http {
-            status,
-            error_type_header,
-            retry_after,
-            body,
-        } => {
-            let retry = retry_after.map(|d| d.as_secs().max(1).to_string());
-            classify_http(
-                *status,
-                error_type_header.as_deref(),
-                retry.as_deref(),
-                body,
-            )
-        }
-        UpstreamError::Transport { kind, detail } => {
-            let failure = match kind {
-                TransportKind::Timeout => TransportFailure::Timeout,
-                TransportKind::Connect => TransportFailure::Connect,
-                _ => TransportFailure::Reset,
-            };
-            classify_transport(failure, detail)
-        }
-        UpstreamError::BadFrame(d) => {
-            classify_transport(TransportFailure::BadFrame, &d.to_string())
-        }
-        other => classify_transport(TransportFailure::BadFrame, &other.to_string()),
-    }
-}
-
-/// Time until 00:00 UTC on the 1st of next month, when monthly credits reset (spec §8.1)
-/// unless the upstream said otherwise.
-fn until_monthly_reset() -> Duration {
-    let now = crate::store::unix_now();
-    let reset = kiro_wire::num::first_of_next_month(now);
-    Duration::from_secs(u64::try_from(reset - now).unwrap_or(3600).max(60))
-}
-
-/// Applies a fault's effect on the account that caused it.
-fn account_effect(app: &App, account_id: &str, fault: &UpstreamFault) {
+/// Applies a fault's effect on the account whose lease met it: statistics and circuit breaker
+/// through the lease, cooldown / exhaustion / login state through the pool (spec §8.1).
+/// `refresh-and-retry-once` is the caller's: it only counts if it repeats.
+fn account_effect(app: &App, lease: &mut Lease, fault: &UpstreamFault) {
+    let id = lease.account_id().to_owned();
     match fault.reaction {
-        Reaction::AccountCooldownAndSwitch { cooldown_secs } => app.pool.cooldown(
-            account_id,
-            cooldown_secs.map_or(DEFAULT_COOLDOWN, Duration::from_secs),
-            fault.label,
-        ),
-        Reaction::AccountExhaustedUntilReset => {
-            app.pool
-                .exhausted(account_id, until_monthly_reset(), fault.label)
+        Reaction::FailFastClientError => lease.client_error(),
+        Reaction::RefreshAndRetryOnce => {}
+        Reaction::InvalidModelTryOther | Reaction::TransientRetryWithBackoff => {
+            lease.failed(fault.label, &fault.message, counts_against_account(fault));
         }
-        Reaction::AccountDisabledNeedsRelogin => app.pool.needs_login(account_id, fault.label),
-        Reaction::FailFastClientError
-        | Reaction::RefreshAndRetryOnce
-        | Reaction::TransientRetryWithBackoff
-        | Reaction::InvalidModelTryOther => {}
+        Reaction::AccountCooldownAndSwitch { cooldown_secs } => {
+            lease.failed(fault.label, &fault.message, counts_against_account(fault));
+            let cooldown = cooldown_secs.map_or(
+                app.config.pool.default_cooldown,
+                std::time::Duration::from_secs,
+            );
+            app.pool.cooldown(&id, cooldown, fault.label);
+        }
+        Reaction::AccountExhaustedUntilReset => {
+            lease.failed(fault.label, &fault.message, false);
+            app.pool.exhausted_until_reset(&id, fault.label);
+        }
+        Reaction::AccountDisabledNeedsRelogin => {
+            lease.failed(fault.label, &fault.message, false);
+            app.pool.needs_login(&id, fault.label);
+        }
     }
 }
 
-/// Runs attempts until one produces visible output (or ends cleanly), applying spec §8.1 to
-/// every failure on the way.
+/// The client session a request belongs to, for stickiness: the session id, else the user id.
+fn session_key(req: &Request) -> Option<String> {
+    let m = &req.metadata;
+    m.session_id
+        .as_deref()
+        .or(m.user_id.as_deref())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Runs attempts until one produces visible output (or ends cleanly), one account selection
+/// per attempt, applying spec §8.1 to every failure on the way, within the request's failover
+/// budget (attempts and time).
 async fn attempt_until_output(
     app: &App,
     p: &mut Prepared,
     rid: &RequestId,
 ) -> Result<Committed, ClientError> {
+    let pool_config = &app.config.pool;
+    let mut budget = Budget::new(pool_config);
+    let session = session_key(&p.req);
+    let model = p.opts.upstream_model.clone();
     let mut tried: Vec<String> = Vec::new();
-    let mut attempt: u32 = 0;
     let mut transient: u32 = 0;
     let mut refreshed: Vec<String> = Vec::new();
     let mut repaired_signatures = false;
     let mut last: Option<ClientError> = None;
-    // Same-account retries (refresh, signature repair) reuse the account without a new pick.
-    let mut again: Option<String> = None;
+    // Same-account retries (refresh, signature repair) keep their lease: no new selection.
+    let mut again: Option<Lease> = None;
+    // After a transient fault, the retry prefers another account.
+    let mut avoid: Option<String> = None;
     loop {
-        let account_id = match again.take().or_else(|| app.pool.pick(&tried)) {
-            Some(id) => id,
-            None => return Err(no_account(app, last)),
+        if budget.spent() {
+            return Err(last.unwrap_or_else(|| {
+                ClientError::new(
+                    ErrorKind::Overloaded,
+                    "the upstream could not be reached within the failover budget",
+                )
+            }));
+        }
+        let mut lease = match again.take() {
+            Some(lease) => lease,
+            None => {
+                let want = Want {
+                    model: &model,
+                    session: session.as_deref(),
+                    tried: &tried,
+                    avoid: avoid.as_deref(),
+                };
+                let wait = pool_config.lease_wait.min(budget.remaining());
+                match app.pool.acquire_or_wait(&want, wait).await {
+                    Pick::Leased(lease) => lease,
+                    Pick::Busy => return Err(failover::all_busy(pool_config.max_concurrency)),
+                    Pick::Unavailable { plan_excluded } => {
+                        return Err(failover::no_account(&app.pool, last, plan_excluded, &model));
+                    }
+                }
+            }
         };
-        attempt += 1;
+        let account_id = lease.account_id().to_owned();
         let auth = match app.tokens.access(&account_id).await {
             Ok(auth) => auth,
             Err(e) => {
                 tracing::warn!(request_id = %rid, account = %account_id, error = %e, "no usable token");
+                lease.failed(e.label(), &e.to_string(), false);
                 if e.is_permanent() {
                     app.pool.needs_login(&account_id, e.to_string());
                 } else {
                     app.pool
-                        .cooldown(&account_id, DEFAULT_COOLDOWN, e.to_string());
+                        .cooldown(&account_id, pool_config.default_cooldown, e.to_string());
                 }
                 tried.push(account_id);
                 last.get_or_insert_with(|| {
@@ -320,8 +331,13 @@ async fn attempt_until_output(
                 continue;
             }
         };
+        budget.note_attempt();
         let body = body_for(&p.mapped, &auth);
-        let fault = match app.upstream.chat(&auth, body, attempt.min(3)).await {
+        let fault = match app
+            .upstream
+            .chat(&auth, body, budget.attempts().min(3))
+            .await
+        {
             Ok(mut stream) => {
                 let mut mapper = ReplyMapper::new(reply_context(p));
                 let mut pending = Vec::new();
@@ -333,8 +349,9 @@ async fn attempt_until_output(
                             upstream_request_id = stream.request_id().unwrap_or(""),
                             "upstream answering"
                         );
+                        lease.succeeded();
                         return Ok(Committed {
-                            account_id,
+                            lease,
                             stream: (!ended).then_some(stream),
                             mapper,
                             pending,
@@ -348,13 +365,13 @@ async fn attempt_until_output(
         tracing::info!(
             request_id = %rid,
             account = %account_id,
-            attempt,
+            attempt = budget.attempts(),
             fault = fault.label,
             status = fault.status,
             reason = fault.reason.as_deref().unwrap_or(""),
             "upstream attempt failed"
         );
-        account_effect(app, &account_id, &fault);
+        account_effect(app, &mut lease, &fault);
         last = Some(fault.client_error.clone());
         match fault.reaction {
             Reaction::FailFastClientError => {
@@ -363,20 +380,24 @@ async fn attempt_until_output(
                     repaired_signatures = true;
                     p.opts.signature_model = None;
                     p.mapped = map_request(&p.req, &p.opts)?;
-                    again = Some(account_id);
+                    again = Some(lease);
                     continue;
                 }
                 return Err(fault.client_error);
             }
             Reaction::RefreshAndRetryOnce => {
                 if refreshed.contains(&account_id) {
+                    // Rejected again after a refresh (or an API key rejected twice): the
+                    // account needs an operator.
+                    lease.failed(fault.label, &fault.message, false);
                     app.pool.needs_login(&account_id, fault.label);
                     tried.push(account_id);
                 } else {
                     refreshed.push(account_id.clone());
                     match app.tokens.refresh_rejected(&auth).await {
-                        Ok(_) => again = Some(account_id),
+                        Ok(_) => again = Some(lease),
                         Err(e) => {
+                            lease.failed(e.label(), &e.to_string(), false);
                             if e.is_permanent() {
                                 app.pool.needs_login(&account_id, e.to_string());
                             }
@@ -387,10 +408,10 @@ async fn attempt_until_output(
             }
             Reaction::TransientRetryWithBackoff => {
                 transient += 1;
-                if transient >= MAX_TRANSIENT_ATTEMPTS {
-                    return Err(fault.client_error);
-                }
-                tokio::time::sleep(backoff(transient)).await;
+                // The slot is free while waiting; the next selection prefers another account.
+                drop(lease);
+                avoid = Some(account_id);
+                tokio::time::sleep(budget.backoff(transient)).await;
             }
             Reaction::AccountCooldownAndSwitch { .. }
             | Reaction::AccountExhaustedUntilReset
@@ -400,45 +421,6 @@ async fn attempt_until_output(
     }
 }
 
-/// Exponential backoff with jitter: 200 ms, 400 ms, … capped at 2 s (spec §8.1).
-fn backoff(n: u32) -> Duration {
-    let base = 200u64.saturating_mul(1 << n.min(4)).min(2000);
-    let jitter = rand::random::<u64>() % (base / 2 + 1);
-    Duration::from_millis(base / 2 + jitter)
-}
-
-/// The error when no account could take the request.
-fn no_account(app: &App, last: Option<ClientError>) -> ClientError {
-    if app.pool.is_empty() {
-        return ClientError::new(
-            ErrorKind::Overloaded,
-            "no upstream account is configured; add one with POST /api/accounts",
-        );
-    }
-    // With no attempt made, the pool's state decides: accounts that come back by themselves
-    // (throttled, out of credits) mean "wait", a 429 the client can time; accounts that need
-    // an operator mean "overloaded".
-    let mut err = last.unwrap_or_else(|| {
-        if app.pool.next_available_in().is_some() {
-            ClientError::new(
-                ErrorKind::RateLimited,
-                "every upstream account is cooling down; retry after the indicated delay",
-            )
-        } else {
-            ClientError::new(
-                ErrorKind::Overloaded,
-                "no upstream account is usable (disabled or needing re-login)",
-            )
-        }
-    });
-    if err.kind == ErrorKind::RateLimited || err.kind == ErrorKind::Overloaded {
-        if let Some(wait) = app.pool.next_available_in() {
-            err.retry_after = Some(wait.as_secs().clamp(1, 60));
-        }
-    }
-    err
-}
-
 /// Reads frames until the mapper has shown something, the reply ended, or a fault arrived.
 /// `Ok(true)`: the upstream stream is finished.
 async fn read_until_output(
@@ -446,9 +428,11 @@ async fn read_until_output(
     mapper: &mut ReplyMapper,
     pending: &mut Vec<StreamEvent>,
 ) -> Result<bool, UpstreamFault> {
+    let mut frames = 0u64;
     loop {
         match stream.next_frame().await {
             Some(Ok(frame)) => {
+                frames += 1;
                 mapper.on_frame(&frame, pending)?;
                 if mapper.is_done() {
                     return Ok(true);
@@ -458,6 +442,8 @@ async fn read_until_output(
                 }
             }
             Some(Err(e)) => return Err(classify(&e)),
+            // A clean end before a single event: the service said nothing at all.
+            None if frames == 0 => return Err(empty_stream()),
             None => {
                 mapper.finish(pending);
                 return Ok(true);
@@ -470,7 +456,7 @@ async fn read_until_output(
 /// Returns false when the reply is over.
 fn after_commit(
     app: &App,
-    account_id: &str,
+    lease: &mut Lease,
     item: Option<Result<Frame, UpstreamError>>,
     mapper: &mut ReplyMapper,
     out: &mut Vec<StreamEvent>,
@@ -488,11 +474,11 @@ fn after_commit(
         }
     };
     tracing::warn!(
-        account = account_id,
+        account = lease.account_id(),
         fault = fault.label,
         "upstream failed mid-reply"
     );
-    account_effect(app, account_id, &fault);
+    account_effect(app, lease, &fault);
     mapper.finish_after_fault(&fault, out);
     false
 }
@@ -512,7 +498,7 @@ async fn fold_reply(
         loop {
             let more = after_commit(
                 app,
-                &c.account_id,
+                &mut c.lease,
                 stream.next_frame().await,
                 &mut c.mapper,
                 &mut out,
@@ -595,7 +581,7 @@ async fn next_chunk(
             Ok(item) => {
                 let more = after_commit(
                     &s.app,
-                    &s.committed.account_id,
+                    &mut s.committed.lease,
                     item,
                     &mut s.committed.mapper,
                     &mut s.events,
@@ -622,17 +608,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn monthly_reset_is_in_the_future_and_within_a_month() {
-        let d = until_monthly_reset();
-        assert!(d >= Duration::from_secs(60));
-        assert!(d <= Duration::from_secs(32 * 86_400));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for n in 1..10 {
-            let b = backoff(n);
-            assert!(b >= Duration::from_millis(100) && b <= Duration::from_millis(2000));
-        }
+    fn session_key_prefers_the_session_id() {
+        let mut req = Request::default();
+        assert_eq!(session_key(&req), None);
+        req.metadata.user_id = Some("user-1".into());
+        assert_eq!(session_key(&req).as_deref(), Some("user-1"));
+        req.metadata.session_id = Some("sess-9".into());
+        assert_eq!(session_key(&req).as_deref(), Some("sess-9"));
     }
 }

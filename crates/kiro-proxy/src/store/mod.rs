@@ -23,7 +23,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use accounts::{AccountRecord, DEFAULT_ACCOUNT_STATUS};
+pub use accounts::{AccountMeta, AccountRecord, DEFAULT_ACCOUNT_STATUS};
 pub use keys::{ApiKeyRecord, NewApiKey};
 
 use crate::crypto::{Crypto, CryptoError};

@@ -36,7 +36,11 @@ impl UpstreamClient {
         let headers = account
             .headers()
             .chat(account.bearer(), account.is_api_key(), attempt);
-        let request = self.http_for(account).post(url).headers(headers).body(body);
+        let request = self
+            .http_for(account)?
+            .post(url)
+            .headers(headers)
+            .body(body);
         let headers_deadline = Instant::now() + self.config.response_headers_timeout;
         let resp = self.send(request, headers_deadline, "chat").await?;
 

@@ -2,7 +2,8 @@
 //! those calls (timeouts, capped body reads, error capture). The calls themselves live in
 //! [`super::chat`], [`super::social`], [`super::oidc`] and [`super::runtime`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -58,39 +59,33 @@ impl Default for UpstreamConfig {
     }
 }
 
-/// HTTP client of the Kiro upstream. Cheap to clone; clones share the connection pool.
+/// Distinct proxy URLs given a client of their own at most; past it the cache starts over
+/// (dropping a client only closes its idle connections).
+const MAX_PROXIED_CLIENTS: usize = 256;
+
+/// HTTP client of the Kiro upstream. Cheap to clone; clones share the connection pools.
 #[derive(Debug, Clone)]
 pub struct UpstreamClient {
-    pub(crate) http: reqwest::Client,
+    /// Direct connections.
+    http: reqwest::Client,
+    /// The client of the account-less calls (login, refresh): `http`, or the proxied client of
+    /// [`UpstreamClient::via_proxy`].
+    plain: reqwest::Client,
     pub(crate) urls: Arc<UpstreamUrls>,
     pub(crate) config: Arc<UpstreamConfig>,
+    /// One client per outbound proxy URL: reqwest fixes a client's proxy when it is built.
+    proxied: Arc<Mutex<HashMap<String, reqwest::Client>>>,
 }
 
 impl UpstreamClient {
     pub fn new(urls: UpstreamUrls, config: UpstreamConfig) -> Result<Self, UpstreamError> {
-        // HTTP/1.1 keep-alive with a wide pool, deliberately not one HTTP/2 connection: every
-        // account talks to the same host (`q.us-east-1.amazonaws.com`), so a single multiplexed
-        // connection would carry every in-flight chat. That is one TCP congestion window and
-        // head-of-line blocking for all streams on any lost packet, one server-side
-        // concurrent-stream cap (about 100) queueing everything above it, and one GOAWAY or
-        // reset failing every stream at once. Chats are long-lived streams (seconds to
-        // minutes), so a connection per in-flight request costs little next to that, and the
-        // idle pool keeps TLS handshakes off the hot path. (reqwest is built without its
-        // `http2` feature; `http1_only` makes the choice explicit.)
-        let http = reqwest::Client::builder()
-            .http1_only()
-            .tcp_nodelay(true)
-            .connect_timeout(config.connect_timeout)
-            .pool_max_idle_per_host(config.pool_max_idle_per_host)
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .tcp_keepalive(config.tcp_keepalive)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| UpstreamError::Request(e.to_string()))?;
+        let http = build_http(&config, None)?;
         Ok(Self {
+            plain: http.clone(),
             http,
             urls: Arc::new(urls),
             config: Arc::new(config),
+            proxied: Arc::default(),
         })
     }
 
@@ -102,16 +97,43 @@ impl UpstreamClient {
         &self.config
     }
 
-    /// The HTTP client for an account's calls. Seam for per-account outbound proxies: those will
-    /// need one `reqwest::Client` per distinct proxy URL (proxies are fixed at client build
-    /// time), looked up here; today every account shares the one pool.
-    pub(crate) fn http_for(&self, _account: &AccountAuth) -> &reqwest::Client {
-        &self.http
+    /// The HTTP client for an account's calls: through its outbound proxy when it has one.
+    pub(crate) fn http_for(&self, account: &AccountAuth) -> Result<reqwest::Client, UpstreamError> {
+        self.http_via(account.proxy())
     }
 
-    /// The HTTP client for calls made before or outside an account (login, refresh).
+    /// The HTTP client of the calls made outside an [`AccountAuth`] (login, refresh).
     pub(crate) fn http_plain(&self) -> &reqwest::Client {
-        &self.http
+        &self.plain
+    }
+
+    /// The client whose calls go through `proxy` (directly when `None`), built on first use and
+    /// cached per URL. A proxy that cannot be used is an error, never a silent direct
+    /// connection: the operator set it to keep this account's traffic off the direct route.
+    pub fn http_via(&self, proxy: Option<&str>) -> Result<reqwest::Client, UpstreamError> {
+        let Some(proxy) = proxy.map(str::trim).filter(|p| !p.is_empty()) else {
+            return Ok(self.http.clone());
+        };
+        let mut cache = self.proxied.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = cache.get(proxy) {
+            return Ok(client.clone());
+        }
+        let client = build_http(&self.config, Some(proxy))?;
+        if cache.len() >= MAX_PROXIED_CLIENTS {
+            cache.clear();
+        }
+        cache.insert(proxy.to_owned(), client.clone());
+        Ok(client)
+    }
+
+    /// This client with its account-less calls (refresh, login) going through `proxy`: for
+    /// the calls an account makes without an [`AccountAuth`]. Calls with an [`AccountAuth`]
+    /// still follow that account's own proxy.
+    pub fn via_proxy(&self, proxy: Option<&str>) -> Result<UpstreamClient, UpstreamError> {
+        Ok(Self {
+            plain: self.http_via(proxy)?,
+            ..self.clone()
+        })
     }
 
     /// Sends a request and waits for its headers until `deadline`.
@@ -187,6 +209,43 @@ impl UpstreamClient {
             body,
         }
     }
+}
+
+/// The client of direct (`proxy: None`) or proxied calls.
+fn build_http(
+    config: &UpstreamConfig,
+    proxy: Option<&str>,
+) -> Result<reqwest::Client, UpstreamError> {
+    // HTTP/1.1 keep-alive with a wide pool, deliberately not one HTTP/2 connection: every
+    // account talks to the same host (`q.us-east-1.amazonaws.com`), so a single multiplexed
+    // connection would carry every in-flight chat. That is one TCP congestion window and
+    // head-of-line blocking for all streams on any lost packet, one server-side
+    // concurrent-stream cap (about 100) queueing everything above it, and one GOAWAY or
+    // reset failing every stream at once. Chats are long-lived streams (seconds to
+    // minutes), so a connection per in-flight request costs little next to that, and the
+    // idle pool keeps TLS handshakes off the hot path. (reqwest is built without its
+    // `http2` feature; `http1_only` makes the choice explicit.)
+    let mut builder = reqwest::Client::builder()
+        .http1_only()
+        .tcp_nodelay(true)
+        .connect_timeout(config.connect_timeout)
+        .pool_max_idle_per_host(config.pool_max_idle_per_host)
+        .pool_idle_timeout(config.pool_idle_timeout)
+        .tcp_keepalive(config.tcp_keepalive)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(url) = proxy {
+        // HTTP(S) proxies get CONNECT for https targets (absolute-form requests for http ones);
+        // `socks5h` resolves names at the proxy. An explicit proxy also turns off the
+        // environment's (`HTTPS_PROXY`, …) for this client. The URL may hold a password: it is
+        // never part of the error.
+        let proxy = reqwest::Proxy::all(url).map_err(|_| {
+            UpstreamError::Request("the account's outbound proxy URL is not usable".to_owned())
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|e| UpstreamError::Request(e.to_string()))
 }
 
 /// A request body as JSON bytes.

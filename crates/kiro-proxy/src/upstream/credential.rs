@@ -19,6 +19,8 @@ pub struct AccountAuth {
     api_region: Arc<str>,
     profile_arn: Option<Arc<str>>,
     headers: Arc<AccountHeaders>,
+    /// The account's outbound proxy URL (may carry a password: never in `Debug`).
+    proxy: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for AccountAuth {
@@ -28,6 +30,7 @@ impl std::fmt::Debug for AccountAuth {
             .field("method", &self.method)
             .field("api_region", &self.api_region)
             .field("profile_arn", &self.profile_arn)
+            .field("proxied", &self.proxy.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -63,7 +66,19 @@ impl AccountAuth {
             api_region: api_region.into(),
             profile_arn,
             headers,
+            proxy: None,
         })
+    }
+
+    /// Routes this account's calls through `proxy` (an outbound proxy URL), or directly.
+    pub fn with_proxy(mut self, proxy: Option<&str>) -> Self {
+        self.proxy = proxy.filter(|p| !p.trim().is_empty()).map(Arc::from);
+        self
+    }
+
+    /// The account's outbound proxy URL, when it has one.
+    pub fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
     }
 
     pub fn account_id(&self) -> &str {

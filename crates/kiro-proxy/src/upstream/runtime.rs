@@ -36,7 +36,7 @@ impl UpstreamClient {
             query.push(("profileArn", arn));
         }
         let request = self
-            .http_for(account)
+            .http_for(account)?
             .get(self.urls.usage_limits(account.api_region()))
             .headers(runtime_headers(account, false))
             .query(&query);
@@ -63,7 +63,7 @@ impl UpstreamClient {
                 query.push(("nextToken", token));
             }
             let request = self
-                .http_for(account)
+                .http_for(account)?
                 .get(self.urls.list_models(account.api_region()))
                 .headers(runtime_headers(account, false))
                 .query(&query);
@@ -94,7 +94,7 @@ impl UpstreamClient {
                 next_token: next.clone(),
             };
             let request = self
-                .http_for(account)
+                .http_for(account)?
                 .post(self.urls.list_profiles(account.api_region()))
                 .headers(runtime_headers(account, true))
                 .body(json_body(&body)?);
@@ -124,7 +124,7 @@ impl UpstreamClient {
             attempt,
         );
         let http = self
-            .http_for(account)
+            .http_for(account)?
             .post(self.urls.mcp(account.api_region()))
             .headers(headers)
             .body(json_body(request)?);

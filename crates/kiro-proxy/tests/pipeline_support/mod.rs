@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 pub const ADMIN_TOKEN: &str = "pipeline-admin-token-0123456789";
 pub const CLIENT_KEY: &str = "sk-pipeline-client-key-0123456789";
 pub const CHAT_PATH: &str = "/generateAssistantResponse";
+pub const USAGE_PATH: &str = "/getUsageLimits";
 
 /// A running simulator and proxy.
 #[derive(Debug)]
@@ -158,6 +159,17 @@ impl Harness {
             assert!(Instant::now() < deadline, "the pool never saw account {id}");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        // The pool fetches a new account's quota at once (getUsageLimits); wait for that
+        // answer so that it cannot race what the test does next.
+        while !self
+            .app
+            .pool
+            .view(&id)
+            .is_some_and(|v| v.quota.fetched_at.is_some() || v.quota.last_error.is_some())
+        {
+            assert!(Instant::now() < deadline, "no quota fetch for account {id}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         Acct {
             id,
             sim_id: secrets.account.id.clone(),
@@ -190,6 +202,15 @@ impl Harness {
     /// Every logged request, oldest first.
     pub fn upstream_log(&self) -> Vec<RecordedRequest> {
         self.sim.state().requests()
+    }
+
+    /// Every logged request except the pool's own quota polls (`/getUsageLimits`), oldest
+    /// first.
+    pub fn upstream_log_without_quota(&self) -> Vec<RecordedRequest> {
+        self.upstream_log()
+            .into_iter()
+            .filter(|r| r.path != USAGE_PATH)
+            .collect()
     }
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {

@@ -97,6 +97,7 @@ pub fn account(s: &AccountSecrets) -> Account {
         profile_arn: s.account.profile_arn.clone(),
         start_url: s.account.start_url.clone(),
         machine_id: MACHINE_ID.to_owned(),
+        proxy: None,
         credentials: Credentials {
             access_token: s.access_token.clone().map(Secret::new),
             expires_at: s.expires_at,
