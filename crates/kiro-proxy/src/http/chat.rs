@@ -520,6 +520,8 @@ struct Streaming {
     encoder: Box<dyn ReplyEncoder>,
     committed: Committed,
     events: Vec<StreamEvent>,
+    /// Output buffer; each chunk is split off it, so its allocation is reused.
+    buf: BytesMut,
     done: bool,
 }
 
@@ -530,19 +532,21 @@ fn stream_response(
     start: StartInfo,
     mut committed: Committed,
 ) -> Response {
-    let mut first = BytesMut::with_capacity(1024);
-    encoder.event(&StreamEvent::Start(start), &mut first);
+    let mut buf = BytesMut::with_capacity(STREAM_BUFFER);
+    encoder.event(&StreamEvent::Start(start), &mut buf);
     for ev in committed.pending.drain(..) {
-        encoder.event(&ev, &mut first);
+        encoder.event(&ev, &mut buf);
     }
-    let first = first.freeze();
-    let state = Streaming {
+    let first = buf.split().freeze();
+    // Boxed: the state moves in and out of `next_chunk` on every chunk.
+    let state = Box::new(Streaming {
         done: committed.stream.is_none(),
         app,
         encoder,
         committed,
         events: Vec::new(),
-    };
+        buf,
+    });
     let rest = futures::stream::unfold(state, next_chunk);
     let body = futures::StreamExt::chain(
         futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(first) }),
@@ -560,11 +564,40 @@ fn stream_response(
     resp
 }
 
-/// Produces the next body chunk: the SSE of the next upstream frame(s), or a keep-alive after
-/// a silence. Each upstream frame becomes its own chunk as soon as it is mapped (no coalescing).
+/// Capacity of a streamed reply's output buffer.
+const STREAM_BUFFER: usize = 8 * 1024;
+
+impl Streaming {
+    /// Maps one upstream item and encodes what it produced; false when the reply is over.
+    fn feed(&mut self, item: Option<Result<Frame, UpstreamError>>) -> bool {
+        let more = after_commit(
+            &self.app,
+            &mut self.committed.lease,
+            item,
+            &mut self.committed.mapper,
+            &mut self.events,
+        );
+        for ev in self.events.drain(..) {
+            self.encoder.event(&ev, &mut self.buf);
+        }
+        if !more {
+            // Dropping the upstream stream here cancels anything it still had to say (e.g.
+            // after a stop sequence).
+            self.committed.stream = None;
+            self.done = true;
+        }
+        more
+    }
+}
+
+/// Produces the next body chunk: the SSE of every upstream frame that has arrived, or a
+/// keep-alive after a silence. Each frame is encoded the moment it is decoded and nothing waits
+/// for more: frames that arrived together (one socket read) leave in one write, a lone frame
+/// leaves alone.
 async fn next_chunk(
-    mut s: Streaming,
-) -> Option<(Result<Bytes, std::convert::Infallible>, Streaming)> {
+    mut s: Box<Streaming>,
+) -> Option<(Result<Bytes, std::convert::Infallible>, Box<Streaming>)> {
+    use futures::FutureExt as _;
     loop {
         if s.done {
             return None;
@@ -573,32 +606,41 @@ async fn next_chunk(
             s.done = true;
             return None;
         };
-        let mut out = BytesMut::new();
-        // Anthropic pings about every 15 s (`upstream.keepalive_interval`).
-        let keepalive = s.app.config.upstream.keepalive_interval;
-        match tokio::time::timeout(keepalive, stream.next_frame()).await {
-            Err(_) => s.encoder.keepalive(&mut out),
-            Ok(item) => {
-                let more = after_commit(
-                    &s.app,
-                    &mut s.committed.lease,
-                    item,
-                    &mut s.committed.mapper,
-                    &mut s.events,
-                );
-                for ev in s.events.drain(..) {
-                    s.encoder.event(&ev, &mut out);
-                }
-                if !more {
-                    // Dropping the upstream stream here cancels anything it still had to say
-                    // (e.g. after a stop sequence).
-                    s.committed.stream = None;
-                    s.done = true;
+        s.buf.reserve(1024);
+        // Anthropic pings about every 15 s (`upstream.keepalive_interval`); the timer is armed
+        // only when nothing is ready.
+        let ready = stream.next_frame().now_or_never();
+        let item = match ready {
+            Some(item) => Some(item),
+            None => {
+                let keepalive = s.app.config.upstream.keepalive_interval;
+                tokio::time::timeout(keepalive, stream.next_frame())
+                    .await
+                    .ok()
+            }
+        };
+        match item {
+            None => {
+                let Streaming { encoder, buf, .. } = &mut *s;
+                encoder.keepalive(buf);
+            }
+            Some(item) => {
+                let mut more = s.feed(item);
+                // Drain what is already decoded or buffered, without waiting.
+                while more {
+                    let Some(stream) = s.committed.stream.as_mut() else {
+                        break;
+                    };
+                    match stream.next_frame().now_or_never() {
+                        Some(item) => more = s.feed(item),
+                        None => break,
+                    }
                 }
             }
         }
-        if !out.is_empty() {
-            return Some((Ok(out.freeze()), s));
+        if !s.buf.is_empty() {
+            let chunk = s.buf.split().freeze();
+            return Some((Ok(chunk), s));
         }
     }
 }
