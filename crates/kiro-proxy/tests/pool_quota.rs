@@ -253,3 +253,64 @@ async fn operator_reset_clears_cooldown_and_circuit() {
     assert!(wait_for(Duration::from_secs(3), || view(&h, &a).state == "active").await);
     assert_eq!(view(&h, &a).circuit.consecutive_failures, 0);
 }
+
+/// An account added without its profile ARN (IdC Enterprise from the IDE's token cache) gets
+/// it from ListAvailableProfiles before its first quota fetch, which needs it (spec §3.6,
+/// §3.8), and keeps it.
+#[tokio::test]
+async fn missing_profile_arn_is_resolved_and_kept() {
+    let h = Harness::start().await;
+    let arn = "arn:aws:codewhisperer:us-east-1:123456789012:profile/ENTERPRISE1";
+    let secrets = h
+        .sim
+        .state()
+        .create_account(&CreateAccount {
+            kind: Some(AccountKind::Idc),
+            start_url: Some("https://d-1234567890.awsapps.com/start".into()),
+            profile_arn: Some(Some(arn.into())),
+            ..Default::default()
+        })
+        .unwrap();
+    let resp = h
+        .http
+        .post(format!("{}/api/accounts", h.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({
+            "authMethod": "idc",
+            "refreshToken": secrets.refresh_token,
+            "accessToken": secrets.access_token,
+            "expiresAt": secrets.expires_at,
+            "clientId": secrets.client_id,
+            "clientSecret": secrets.client_secret,
+            "region": "us-east-1",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        wait_for(Duration::from_secs(5), || h
+            .app
+            .pool
+            .view(&id)
+            .is_some_and(|v| v.quota.fetched_at.is_some()))
+        .await,
+        "quota never fetched: {:?}",
+        h.app.pool.view(&id)
+    );
+    let stored = h.app.store.get_account(&id).await.unwrap().unwrap();
+    assert_eq!(stored.account.profile_arn.as_deref(), Some(arn));
+    let usage = h
+        .upstream_log()
+        .into_iter()
+        .filter(|r| r.path == USAGE_PATH && r.status == Some(200))
+        .count();
+    assert!(
+        usage >= 1,
+        "a successful getUsageLimits with the resolved ARN"
+    );
+}

@@ -12,7 +12,7 @@ use super::model::AuthMethod;
 use super::pool::Pool;
 use super::reaction::classify;
 use super::tokens::TokenManager;
-use crate::upstream::UpstreamError;
+use crate::upstream::{AccountAuth, UpstreamError};
 
 /// Longest sleep of the quota task between looks at its schedule (new accounts wake it at
 /// once; this only bounds how long a missed wake-up could delay a fetch).
@@ -145,6 +145,28 @@ impl Maintenance {
     /// Fetches one account's quota into the pool. A rejected bearer is refreshed and the call
     /// retried once; a suspension marks the account `needs_login`; other failures are kept as
     /// the quota's last error.
+    /// Looks up the profile of an account that has none, keeps it, and returns fresh credentials
+    /// that carry it. `None` when there is no profile (normal for Builder ID) or the lookup
+    /// failed; either way the caller goes on without one.
+    async fn resolve_profile_arn(&self, id: &str, auth: &AccountAuth) -> Option<AccountAuth> {
+        let list = match self.tokens.client().list_profiles(auth).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::debug!(account = id, error = %e, "ListAvailableProfiles failed");
+                return None;
+            }
+        };
+        let arn = kiro_wire::types::profiles::pick_profile(&list.profiles, auth.api_region())?
+            .arn
+            .clone();
+        if let Err(e) = self.tokens.adopt_profile_arn(id, &arn).await {
+            tracing::warn!(account = id, error = %e, "could not keep the resolved profile ARN");
+            return None;
+        }
+        tracing::info!(account = id, profile_arn = %arn, "profile ARN resolved");
+        self.tokens.access(id).await.ok()
+    }
+
     pub async fn refresh_quota(&self, id: &str) {
         let mut auth = match self.tokens.access(id).await {
             Ok(auth) => auth,
@@ -157,6 +179,13 @@ impl Maintenance {
             }
         };
         let client = self.tokens.client();
+        if auth.profile_arn().is_none() && !auth.is_api_key() {
+            // getUsageLimits needs the account's own ARN (spec §3.6); IdC Enterprise accounts
+            // imported from the IDE arrive without one (spec §3.8).
+            if let Some(fresh) = self.resolve_profile_arn(id, &auth).await {
+                auth = fresh;
+            }
+        }
         let mut retried = false;
         loop {
             let arn = auth.profile_arn().map(str::to_owned);

@@ -585,6 +585,21 @@ impl TokenManager {
         }
     }
 
+    /// Records a profile ARN found for an account that had none (spec §3.8): durably first,
+    /// then in the registry, so the next [`access`](Self::access) carries it.
+    pub async fn adopt_profile_arn(&self, account_id: &str, arn: &str) -> Result<(), TokenError> {
+        self.sink
+            .save_profile_arn(account_id, arn)
+            .await
+            .map_err(|e| TokenError::Persist {
+                account_id: account_id.to_owned(),
+                detail: e.to_string(),
+            })?;
+        self.registry
+            .update(account_id, |a| a.profile_arn = Some(arn.to_owned()))
+            .ok_or_else(|| TokenError::UnknownAccount(account_id.to_owned()))
+    }
+
     /// True when the current access token has more than the transient grace left.
     fn has_grace(&self, input: &RefreshInput) -> bool {
         let until = now_secs().saturating_add(secs(self.config.transient_grace));
