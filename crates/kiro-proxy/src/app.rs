@@ -12,6 +12,7 @@ use crate::client_auth::ClientAuth;
 use crate::config::Config;
 use crate::crypto::{Crypto, CryptoError};
 use crate::store::{Store, StoreError};
+use crate::telemetry::Telemetry;
 use crate::upstream::{UpstreamClient, UpstreamConfig, UpstreamError, UpstreamUrls};
 
 /// Why the service could not start.
@@ -35,6 +36,8 @@ pub struct App {
     pub tokens: Arc<TokenManager>,
     pub pool: Pool,
     pub admin: AdminState,
+    /// Where finished requests are reported (request log, statistics, metrics, limits).
+    pub telemetry: Telemetry,
     mapping: RwLock<Arc<BTreeMap<String, String>>>,
     catalogue: RwLock<Arc<ModelCatalogue>>,
 }
@@ -110,6 +113,7 @@ impl App {
             upstream,
             tokens,
             admin,
+            telemetry: Telemetry::new(),
             mapping: RwLock::new(Arc::new(mapping)),
             catalogue: RwLock::new(Arc::new(ModelCatalogue::builtin())),
         }))

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod http;
 pub mod images;
 pub mod store;
+pub mod telemetry;
 pub mod upstream;
 
 use std::future::Future;
