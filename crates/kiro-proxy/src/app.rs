@@ -11,6 +11,10 @@ use crate::admin::{self, AdminChanges, AdminState, ChangeKind};
 use crate::client_auth::ClientAuth;
 use crate::config::Config;
 use crate::crypto::{Crypto, CryptoError};
+use crate::limits::Limits;
+use crate::metrics::{Metrics, MetricsError};
+use crate::settings::RuntimeSettings;
+use crate::stats::Stats;
 use crate::store::{Store, StoreError};
 use crate::telemetry::Telemetry;
 use crate::upstream::{UpstreamClient, UpstreamConfig, UpstreamError, UpstreamUrls};
@@ -24,6 +28,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("upstream client: {0}")]
     Upstream(#[from] UpstreamError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 /// Shared state of every handler.
@@ -38,6 +44,14 @@ pub struct App {
     pub admin: AdminState,
     /// Where finished requests are reported (request log, statistics, metrics, limits).
     pub telemetry: Telemetry,
+    /// The request log and the statistics aggregates (written in the background).
+    pub stats: Stats,
+    /// `/metrics` (fed by the telemetry, the pool and the HTTP layer).
+    pub metrics: Arc<Metrics>,
+    /// Settings changed at runtime through `/api/settings` (reply rewrites, notice, logs).
+    pub settings: RuntimeSettings,
+    /// Traffic controls and per-key limits (the client routes' middleware).
+    pub limits: Limits,
     mapping: RwLock<Arc<BTreeMap<String, String>>>,
     catalogue: RwLock<Arc<ModelCatalogue>>,
 }
@@ -105,6 +119,16 @@ impl App {
             },
         ));
         let mapping = admin::effective_model_mapping(&store, &config.models.mapping).await?;
+        let settings = RuntimeSettings::load(&store, &config).await;
+        admin.set_runtime_settings(settings.clone());
+        let metrics = Arc::new(Metrics::new()?);
+        let telemetry = Telemetry::new();
+        telemetry.subscribe(metrics.clone());
+        let stats = Stats::new(store.clone(), &config.stats);
+        telemetry.subscribe(Arc::new(stats.clone()));
+        let limits = Limits::load(&config, store.clone(), client_auth.clone()).await?;
+        telemetry.subscribe(Arc::new(limits.clone()));
+        admin.set_limits(limits.clone());
         Ok(Arc::new(App {
             pool,
             config,
@@ -113,7 +137,11 @@ impl App {
             upstream,
             tokens,
             admin,
-            telemetry: Telemetry::new(),
+            telemetry,
+            stats,
+            metrics,
+            settings,
+            limits,
             mapping: RwLock::new(Arc::new(mapping)),
             catalogue: RwLock::new(Arc::new(ModelCatalogue::builtin())),
         }))
@@ -179,6 +207,16 @@ impl App {
         Ok(())
     }
 
+    /// The last work of a graceful shutdown, once the server stopped: statistics flushed,
+    /// storage closed.
+    pub async fn shutdown(&self) {
+        self.stats.flush().await;
+        if let Err(e) = self.limits.flush().await {
+            tracing::error!(error = %e, "could not write the keys' monthly token use");
+        }
+        self.store.close().await;
+    }
+
     /// The pool's background work (keep-alive pass, quota fetches), for this app's accounts.
     pub fn maintenance(&self) -> Maintenance {
         Maintenance::new(
@@ -201,6 +239,8 @@ impl App {
     /// Starts the background tasks: following admin changes, the keep-alive pass, quota
     /// fetches and the pool's status writes. They end when the process does.
     pub fn spawn_background(self: &Arc<Self>) {
+        self.stats.spawn_writer();
+        tokio::spawn(self.limits.clone().run_maintenance());
         tokio::spawn(self.maintenance().run_keepalive());
         tokio::spawn(self.maintenance().run_quota());
         let app = self.clone();

@@ -10,8 +10,11 @@
 //! (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) is not treated as loopback even from 127.0.0.1,
 //! because a local reverse proxy would otherwise open the service to everyone behind it.
 //!
-//! Stored keys are cached in memory: [`ClientAuth::reload`] is called after every create or
-//! delete (the admin API does it), so the request path never waits on the database.
+//! Stored keys are cached in memory with their limits: [`ClientAuth::reload`] is called after
+//! every create, change or delete (the admin API does it), so the request path never waits on
+//! the database. A disabled or expired stored key is refused with a message saying so; its
+//! other limits (models, rates, budget) are enforced by `crate::limits`, which reads them from
+//! the [`KeyPolicy`] that [`ClientAuth::admit`] hands back.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,7 +25,7 @@ use http::HeaderMap;
 use kiro_wire::types::Secret;
 
 use crate::crypto::{ct_eq, hash_secret_bytes};
-use crate::store::{Store, StoreError, unix_now};
+use crate::store::{KeySettings, Store, StoreError, unix_now};
 
 /// How often at most `last_used_at` of one key is written.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -48,6 +51,12 @@ pub enum AuthFailure {
     /// No key exists yet and the client is not on loopback.
     #[error("{}", self.message())]
     NoKeysConfigured,
+    /// A stored key the operator disabled.
+    #[error("{}", self.message())]
+    KeyDisabled,
+    /// A stored key past its expiry.
+    #[error("{}", self.message())]
+    KeyExpired,
 }
 
 impl AuthFailure {
@@ -64,15 +73,40 @@ impl AuthFailure {
                  (admin token required), then send it as `Authorization: Bearer <key>` or \
                  `x-api-key: <key>`."
             }
+            Self::KeyDisabled => {
+                "This API key has been disabled by the operator of this kiro-proxy; ask them to \
+                 enable it or for a new key."
+            }
+            Self::KeyExpired => {
+                "This API key has expired; ask the operator of this kiro-proxy for a new key."
+            }
         }
     }
 }
 
+/// A stored key's identity and limits, as cached for the request path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPolicy {
+    pub id: String,
+    pub name: String,
+    /// The non-secret first characters of the key.
+    pub prefix: String,
+    pub settings: KeySettings,
+}
+
+/// A request accepted by [`ClientAuth::admit`]: who it is, and the limits of a stored key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub identity: ClientIdentity,
+    /// `Some` for a stored key (configured keys and loopback have no per-key limits).
+    pub policy: Option<Arc<KeyPolicy>>,
+}
+
 #[derive(Debug)]
 struct StoredKey {
-    id: String,
-    name: String,
     hash: [u8; 32],
+    enabled: bool,
+    policy: Arc<KeyPolicy>,
 }
 
 #[derive(Debug)]
@@ -107,21 +141,23 @@ impl ClientAuth {
         Ok(auth)
     }
 
-    /// Re-reads the stored keys (after a key was created or deleted).
+    /// Re-reads the stored keys (after a key was created, changed or deleted).
     pub async fn reload(&self) -> Result<(), StoreError> {
         let mut keys = Vec::new();
         for record in self.inner.store.list_keys().await? {
-            if !record.enabled {
-                continue;
-            }
             let Some(hash) = decode_hash(&record.key_hash) else {
                 tracing::warn!(key_id = %record.id, "stored API key hash is malformed; ignoring it");
                 continue;
             };
             keys.push(StoredKey {
-                id: record.id,
-                name: record.name,
                 hash,
+                enabled: record.enabled,
+                policy: Arc::new(KeyPolicy {
+                    id: record.id,
+                    name: record.name,
+                    prefix: record.prefix,
+                    settings: record.settings,
+                }),
             });
         }
         *self
@@ -132,7 +168,15 @@ impl ClientAuth {
         Ok(())
     }
 
-    /// Whether any key (configured or stored) exists.
+    /// The cached limits of stored key `id`.
+    pub fn policy(&self, id: &str) -> Option<Arc<KeyPolicy>> {
+        self.read_stored()
+            .iter()
+            .find(|k| k.policy.id == id)
+            .map(|k| k.policy.clone())
+    }
+
+    /// Whether any key (configured or stored, enabled or not) exists.
     pub fn has_keys(&self) -> bool {
         !self.inner.configured.is_empty() || !self.read_stored().is_empty()
     }
@@ -143,10 +187,22 @@ impl ClientAuth {
         headers: &HeaderMap,
         peer: Option<IpAddr>,
     ) -> Result<ClientIdentity, AuthFailure> {
+        self.admit(headers, peer).map(|a| a.identity)
+    }
+
+    /// [`ClientAuth::authenticate`], also handing back a stored key's limits.
+    pub fn admit(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Result<Admission, AuthFailure> {
         let presented = presented_keys(headers);
         if !self.has_keys() {
             return if peer.is_some_and(is_loopback) && !is_forwarded(headers) {
-                Ok(ClientIdentity::Loopback)
+                Ok(Admission {
+                    identity: ClientIdentity::Loopback,
+                    policy: None,
+                })
             } else {
                 Err(AuthFailure::NoKeysConfigured)
             };
@@ -154,31 +210,38 @@ impl ClientAuth {
         if presented.is_empty() {
             return Err(AuthFailure::MissingKey);
         }
+        // A refused stored key is reported only when no other presented key is good.
+        let mut refused = None;
         for key in presented {
-            if let Some(identity) = self.match_key(&hash_secret_bytes(key)) {
-                if let ClientIdentity::StoredKey { id, .. } = &identity {
-                    self.touch(id);
+            match self.match_key(&hash_secret_bytes(key)) {
+                Some(Ok(admission)) => {
+                    if let Some(policy) = &admission.policy {
+                        self.touch(&policy.id);
+                    }
+                    return Ok(admission);
                 }
-                return Ok(identity);
+                Some(Err(failure)) => refused = refused.or(Some(failure)),
+                None => {}
             }
         }
-        Err(AuthFailure::InvalidKey)
+        Err(refused.unwrap_or(AuthFailure::InvalidKey))
     }
 
-    /// Compares `hash` with every known digest, without early exit.
-    fn match_key(&self, hash: &[u8; 32]) -> Option<ClientIdentity> {
+    /// Compares `hash` with every known digest, without early exit; a stored key that matches
+    /// but is disabled or expired is an `Err`.
+    fn match_key(&self, hash: &[u8; 32]) -> Option<Result<Admission, AuthFailure>> {
         let mut found = None;
         for (index, known) in self.inner.configured.iter().enumerate() {
             if ct_eq(known, hash) && found.is_none() {
-                found = Some(ClientIdentity::ConfiguredKey { index });
+                found = Some(Ok(Admission {
+                    identity: ClientIdentity::ConfiguredKey { index },
+                    policy: None,
+                }));
             }
         }
         for key in self.read_stored().iter() {
             if ct_eq(&key.hash, hash) && found.is_none() {
-                found = Some(ClientIdentity::StoredKey {
-                    id: key.id.clone(),
-                    name: key.name.clone(),
-                });
+                found = Some(stored_admission(key, unix_now()));
             }
         }
         found
@@ -219,6 +282,22 @@ impl ClientAuth {
             }
         });
     }
+}
+
+fn stored_admission(key: &StoredKey, now: i64) -> Result<Admission, AuthFailure> {
+    if !key.enabled {
+        return Err(AuthFailure::KeyDisabled);
+    }
+    if key.policy.settings.expires_at.is_some_and(|at| at <= now) {
+        return Err(AuthFailure::KeyExpired);
+    }
+    Ok(Admission {
+        identity: ClientIdentity::StoredKey {
+            id: key.policy.id.clone(),
+            name: key.policy.name.clone(),
+        },
+        policy: Some(key.policy.clone()),
+    })
 }
 
 /// The keys a request presents: a Bearer token and/or `x-api-key`.

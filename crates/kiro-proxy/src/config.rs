@@ -25,6 +25,12 @@
 //! | `upstream.keepalive_interval` | `KIRO_KEEPALIVE_INTERVAL` | | `15s` |
 //! | `upstream.max_body_bytes` | `KIRO_UPSTREAM_MAX_BODY_BYTES` | | `600000` |
 //! | `limits.max_request_body_bytes` | `KIRO_MAX_REQUEST_BODY_BYTES` | | `20971520` (20 MiB) |
+//! | `traffic.ip_rate_limit_per_minute` | `KIRO_IP_RATE_LIMIT` | | none (requests per minute per client address; `0`: none) |
+//! | `traffic.blocked_ips` (list) | `KIRO_BLOCKED_IPS` (comma-separated addresses or CIDR ranges) | | none (403) |
+//! | `traffic.trusted_proxies` (list) | `KIRO_TRUSTED_PROXIES` (comma-separated) | | none (`X-Forwarded-For` ignored) |
+//! | `traffic.max_concurrency` | `KIRO_MAX_CONCURRENCY` | | none (client requests at once; more get 503) |
+//! | `traffic.per_key_concurrency` | `KIRO_PER_KEY_CONCURRENCY` | | none (client requests at once per key; more get 429) |
+//! | `traffic.key_usage_flush_interval` | `KIRO_KEY_USAGE_FLUSH_INTERVAL` | | `10s` (keys' monthly token use written to disk) |
 //! | `images.remote_fetch` | `KIRO_REMOTE_IMAGES` | | `false` |
 //! | `images.max_bytes` | `KIRO_IMAGE_MAX_BYTES` | | `5242880` (5 MiB) |
 //! | `images.fetch_timeout` | `KIRO_IMAGE_FETCH_TIMEOUT` | | `10s` |
@@ -50,6 +56,13 @@
 //! | `pool.refresh_concurrency` | `KIRO_POOL_REFRESH_CONCURRENCY` | | `2` |
 //! | `pool.quota_interval` | `KIRO_POOL_QUOTA_INTERVAL` | | `10m` (`getUsageLimits` per account) |
 //! | `pool.quota_after_use` | `KIRO_POOL_QUOTA_AFTER_USE` | | `30s` (quota refresh after serving) |
+//! | `stats.request_log_size` | `KIRO_REQUEST_LOG_SIZE` | | `10000` (most recent requests kept; `0`: none) |
+//! | `stats.retention_days` | `KIRO_STATS_RETENTION_DAYS` | | `30` (request log and hourly aggregates; daily ones stay) |
+//! | `stats.queue_size` | `KIRO_STATS_QUEUE_SIZE` | | `4096` (records awaiting the writer; more are dropped and counted) |
+//! | `ops.metrics_token` | `KIRO_METRICS_TOKEN` | | none: `GET /metrics` is open (set one when the port is reachable by others) |
+//! | `ops.shutdown_grace` | `KIRO_SHUTDOWN_GRACE` | | `30s` (open replies finish within it after SIGTERM/SIGINT) |
+//! | — | `KIRO_LOG` | | `info` (a `tracing` filter such as `info,kiro_proxy=debug`; changeable at runtime) |
+//! | — | `KIRO_LOG_FORMAT` | | `text` (or `json`: one object per line) |
 //!
 //! Durations are a number of seconds or a string with a unit: `"500ms"`, `"10s"`, `"5m"`, `"1h"`.
 //! An empty environment variable counts as unset. Relative paths are relative to the working
@@ -63,9 +76,15 @@ use std::time::Duration;
 use kiro_wire::types::Secret;
 
 mod file;
+mod ops;
 mod pool;
+mod stats;
+mod traffic;
 
+pub use ops::OpsConfig;
 pub use pool::PoolConfig;
+pub use stats::StatsConfig;
+pub use traffic::TrafficConfig;
 
 /// Options of `kiro-proxy serve` (also the default command).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -122,6 +141,10 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub models: ModelsConfig,
     pub pool: PoolConfig,
+    /// Starting values of the runtime traffic controls (`/api/traffic` overrides them).
+    pub traffic: TrafficConfig,
+    pub stats: StatsConfig,
+    pub ops: OpsConfig,
 }
 
 /// Upstream base URLs (templates with `{region}`, no trailing `/`), timeouts and body budget.
@@ -239,6 +262,9 @@ impl Default for Config {
             },
             models: ModelsConfig::default(),
             pool: PoolConfig::default(),
+            traffic: TrafficConfig::default(),
+            stats: StatsConfig::default(),
+            ops: OpsConfig::default(),
         }
     }
 }
@@ -362,6 +388,9 @@ impl Config {
                 ));
             }
         }
+        self.ops.validate()?;
+        self.stats.validate()?;
+        self.traffic.validate()?;
         self.pool.validate()
     }
 }
@@ -436,6 +465,9 @@ fn apply_env(
     if let Some(v) = env("KIRO_MODEL_MAPPING") {
         config.models.mapping = parse_mapping(&v)?;
     }
+    ops::apply_env(&mut config.ops, env)?;
+    stats::apply_env(&mut config.stats, env)?;
+    traffic::apply_env(&mut config.traffic, env)?;
     pool::apply_env(&mut config.pool, env)
 }
 

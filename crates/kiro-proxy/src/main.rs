@@ -9,11 +9,11 @@ use kiro_proxy::accounts::checks::{self, BUILDER_ID_START_URL, DEFAULT_AUTH_REGI
 use kiro_proxy::accounts::device_login::{DeviceLogin, PollEvent};
 use kiro_proxy::accounts::import_formats::Document;
 use kiro_proxy::accounts::intake::{self, Saved};
+use kiro_proxy::settings::logging::{self, DEFAULT_FILTER, LogControl, LogFormat, LogOptions};
 use kiro_proxy::store::{AccountRecord, Store};
 use kiro_proxy::upstream::{FingerprintDefaults, UpstreamClient, UpstreamConfig, UpstreamUrls};
 use kiro_proxy::{App, Config, ServeArgs};
 use kiro_wire::types::ClientRegistrationFile;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(name = "kiro-proxy", version, about)]
@@ -66,15 +66,10 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("KIRO_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let log = init_logging();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(args, log).await,
         Some(Command::AdminToken { reset, args }) => admin_token(reset, args).await,
         Some(Command::Login {
             start_url,
@@ -86,18 +81,52 @@ async fn main() -> anyhow::Result<()> {
             client_registration,
             args,
         }) => import(&file, client_registration.as_deref(), args).await,
-        None => serve(cli.serve).await,
+        None => serve(cli.serve, log).await,
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+/// Logs to stderr as `KIRO_LOG_FORMAT` says, filtered by `KIRO_LOG`; a bad value of either is
+/// reported and replaced by the default rather than stopping the process. Returns the handle
+/// that changes the filter at runtime.
+fn init_logging() -> Option<LogControl> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let (format, format_problem) =
+        match LogFormat::parse(&env("KIRO_LOG_FORMAT").unwrap_or_default()) {
+            Ok(f) => (f, None),
+            Err(m) => (LogFormat::Text, Some(m)),
+        };
+    let (filter, filter_problem) = match env("KIRO_LOG").map(|f| logging::check_filter(&f)) {
+        None => (DEFAULT_FILTER.to_owned(), None),
+        Some(Ok(f)) => (f, None),
+        Some(Err(m)) => (DEFAULT_FILTER.to_owned(), Some(m)),
+    };
+    let options = LogOptions {
+        format,
+        filter,
+        ansi: format == LogFormat::Text && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let control = logging::install(&options, std::io::stderr).ok();
+    if let Some(m) = format_problem {
+        tracing::warn!("KIRO_LOG_FORMAT: {m}; logging as text");
+    }
+    if let Some(m) = filter_problem {
+        tracing::warn!("KIRO_LOG: {m}; using \"{DEFAULT_FILTER}\"");
+    }
+    control
+}
+
+async fn serve(args: ServeArgs, log: Option<LogControl>) -> anyhow::Result<()> {
     let config = Config::load(&args).context("invalid configuration")?;
     if args.check_config {
         writeln!(std::io::stderr(), "configuration OK:\n{config:#?}")?;
         return Ok(());
     }
     let addr = format!("{}:{}", config.host, config.port);
+    let grace = config.ops.shutdown_grace;
     let app = App::build(config).await.context("cannot start")?;
+    if let Some(log) = log {
+        app.settings.install_log_control(log);
+    }
     app.spawn_background();
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -107,8 +136,49 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         accounts = app.pool.len(),
         "kiro-proxy listening"
     );
-    kiro_proxy::serve(listener, app.clone(), shutdown_signal()).await?;
-    app.store.close().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(kiro_proxy::serve(listener, app.clone(), async move {
+        let _ = stopped.await;
+    }));
+    tokio::select! {
+        ended = &mut server => {
+            // The server stopped without being asked: an accept error.
+            ended.context("server task failed")?.context("server failed")?;
+            app.shutdown().await;
+            return Ok(());
+        }
+        () = shutdown_signal() => {}
+    }
+    // Graceful shutdown: the listener closes, idle connections end, open replies run on for
+    // up to the grace period; a second signal ends them at once.
+    tracing::info!(
+        open_streams = app.metrics.open_streams(),
+        grace_secs = grace.as_secs_f64(),
+        "shutting down: no new connections; open replies may finish"
+    );
+    let _ = stop.send(());
+    tokio::select! {
+        ended = tokio::time::timeout(grace, &mut server) => match ended {
+            Ok(Ok(Ok(()))) => tracing::info!("every open reply finished"),
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "server failed while stopping"),
+            Ok(Err(e)) => tracing::error!(error = %e, "server task failed while stopping"),
+            Err(_) => {
+                tracing::warn!(
+                    open_streams = app.metrics.open_streams(),
+                    "grace period over; cutting the replies still open"
+                );
+                server.abort();
+            }
+        },
+        () = shutdown_signal() => {
+            tracing::warn!(
+                open_streams = app.metrics.open_streams(),
+                "second signal; cutting the replies still open"
+            );
+            server.abort();
+        }
+    }
+    app.shutdown().await;
     tracing::info!("kiro-proxy stopped");
     Ok(())
 }

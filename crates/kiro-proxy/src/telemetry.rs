@@ -5,8 +5,14 @@
 //! observer must return at once (push to a channel, bump an atomic) so the hot path never waits
 //! on a lock held across I/O or on the disk.
 
+mod trace;
+
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
+
+pub use trace::{CLIENT_CLOSED, Trace, kind_label, stop_label, unix_millis};
+
+use crate::client_auth::ClientIdentity;
 
 /// Which client credential a request used.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -20,6 +26,19 @@ pub enum KeyRef {
     Loopback,
     /// The request was refused before a key was recognised.
     None,
+}
+
+impl From<&ClientIdentity> for KeyRef {
+    fn from(identity: &ClientIdentity) -> Self {
+        match identity {
+            ClientIdentity::ConfiguredKey { index } => KeyRef::Configured { index: *index },
+            ClientIdentity::StoredKey { id, name } => KeyRef::Stored {
+                id: id.clone(),
+                name: name.clone(),
+            },
+            ClientIdentity::Loopback => KeyRef::Loopback,
+        }
+    }
 }
 
 /// The outcome of one client request on `/v1/messages` or `/v1/chat/completions`.
@@ -42,7 +61,8 @@ pub struct RequestRecord {
     pub account_id: Option<String>,
     /// Upstream attempts made (0 when refused before any).
     pub attempts: u32,
-    /// HTTP status the client got (200 for a stream that later failed in band).
+    /// HTTP status the client got (200 for a stream that later failed in band;
+    /// [`CLIENT_CLOSED`] when the client left before any response).
     pub status: u16,
     /// `end_turn`, `max_tokens`, `tool_use`, `stop_sequence`, `context_window_exceeded`.
     pub stop_reason: Option<&'static str>,
@@ -70,10 +90,14 @@ pub trait RequestObserver: Send + Sync + std::fmt::Debug {
     fn observe(&self, record: &RequestRecord);
 }
 
+/// The observers at one time; replaced whole on subscribe.
+type Observers = Arc<[Arc<dyn RequestObserver>]>;
+
 /// The fan-out of request records to every observer. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
-    observers: Arc<RwLock<Vec<Arc<dyn RequestObserver>>>>,
+    /// Copy-on-subscribe: recording clones one `Arc`, never the list.
+    observers: Arc<RwLock<Observers>>,
 }
 
 impl Telemetry {
@@ -83,19 +107,23 @@ impl Telemetry {
 
     /// Adds an observer; it sees every request recorded from now on.
     pub fn subscribe(&self, observer: Arc<dyn RequestObserver>) {
-        match self.observers.write() {
-            Ok(mut o) => o.push(observer),
-            Err(poisoned) => poisoned.into_inner().push(observer),
-        }
+        let mut slot = self
+            .observers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut list: Vec<_> = slot.iter().cloned().collect();
+        list.push(observer);
+        *slot = list.into();
     }
 
     /// Hands a finished request to every observer.
     pub fn record(&self, record: &RequestRecord) {
-        let observers = match self.observers.read() {
-            Ok(o) => o.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        for o in observers {
+        let observers = self
+            .observers
+            .read()
+            .map(|o| o.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        for o in observers.iter() {
             o.observe(record);
         }
     }

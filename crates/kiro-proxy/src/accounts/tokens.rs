@@ -396,6 +396,7 @@ impl TokenManager {
         }
 
         let result = self.call_refresh(account_id, &input, &refresh_token).await;
+        crate::metrics::refresh::count_refresh(result.is_ok());
         let outcome = match result {
             Ok(tokens) => {
                 let pending = self.refreshed(&input, tokens);

@@ -15,10 +15,18 @@
 //! | `GET /api/accounts/export` | the complete backup, secrets included (attachment, `no-store`) |
 //! | `POST /api/auth/device` `{"region"?, "startUrl"?}` | `{"sessionId","userCode","verificationUri","verificationUriComplete","expiresAt","interval"}`; the server then polls |
 //! | `GET /api/auth/device/{sessionId}` | `{"status": "pending"\|"success"\|"expired"\|"denied"\|"error", "account"?, "error"?}`, 404 once forgotten |
-//! | `POST /api/keys` `{"name"}` | 201 `{"id","name","key","prefix","createdAt"}` (the only time the key is shown) |
-//! | `GET /api/keys` | `{"keys": [{"id","name","prefix","enabled","createdAt","lastUsedAt"}…]}` |
+//! | `POST /api/keys` `{"name", "enabled"?, "expiresAt"?, "models"?, "rpm"?, "tpm"?, "monthlyTokens"?}` | 201 key view plus `"key"` (the only time the key is shown) |
+//! | `GET /api/keys` | `{"keys": [{"id","name","prefix","enabled","createdAt","lastUsedAt","expiresAt","expired","models","rpm","tpm","monthlyTokens","usage":{"requestsLastMinute","tokensLastMinute","month","tokensThisMonth","inFlight"}}…]}` |
+//! | `PATCH /api/keys/{id}` (any subset of `name`, `enabled`, `expiresAt`, `models`, `rpm`, `tpm`, `monthlyTokens`; `null` clears a limit) | key view, 404 |
 //! | `DELETE /api/keys/{id}` | 204, 404 |
+//! | `GET`/`PUT /api/traffic` `{"ipRateLimitPerMinute","blockedIps","trustedProxies","maxConcurrency","perKeyConcurrency"}` (PUT: any subset; `null` clears a limit) | the controls in effect; 400 naming the field |
 //! | `GET`/`PUT /api/model-mapping` | `{"mapping": {alias: upstreamId}}` |
+//! | `GET /api/requests?key=&account=&model=&status=&since=&until=&limit=&before=` (`status`: `429`, `4xx`, `error`, `ok`; `limit` ≤ 1000, default 100; `before`: a `next` cursor) | `{"requests": [entry…], "next"?}`, newest first |
+//! | `GET /api/requests/{requestId}` | one request log entry, 404 |
+//! | `GET /api/stats?by=key\|account\|model\|status&period=hour\|day&since=&until=` | `{"period","since","until","buckets": [{"start","key"?,"account"?,"model"?,"status"?,"requests","errors","inputTokens","outputTokens","cacheReadTokens","cacheWriteTokens","credits","avgLatencyMs","avgTtftMs"}…], "totals"}` |
+//! | `GET /api/settings` | `{"defaultModel","thinkingFormat","notice":{"enabled","markdown"},"logLevel","modelMapping","pool","retention"}` (the last four read-only here) |
+//! | `PUT /api/settings` (any subset of `defaultModel`, `thinkingFormat`, `notice`) | as `GET`; 400 naming the field |
+//! | `GET`/`PUT /api/settings/log-level` `{"level"}` (e.g. `"debug"`, `"info,kiro_proxy=debug"`; not persisted) | `{"level"}` |
 
 mod accounts;
 mod body;
@@ -30,8 +38,12 @@ mod keys;
 mod manage;
 mod mapping;
 mod new_account;
+mod requests;
+mod settings;
+mod stats;
 mod time;
 pub mod token;
+mod traffic;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -129,6 +141,10 @@ struct Inner {
     /// The pool's live view of an account (health, circuit, quota, load), set once the pool
     /// exists.
     pool_view: std::sync::OnceLock<PoolViewHook>,
+    /// `/api/settings`, set once the app's runtime settings are loaded.
+    runtime_settings: std::sync::OnceLock<crate::settings::RuntimeSettings>,
+    /// Key usage and `/api/traffic`, set once the limits exist.
+    limits: std::sync::OnceLock<crate::limits::Limits>,
 }
 
 struct PoolViewHook(PoolViewFn);
@@ -164,6 +180,8 @@ impl AdminState {
                 default_region: config.region.clone(),
                 configured_mapping: config.models.mapping.clone(),
                 pool_view: std::sync::OnceLock::new(),
+                runtime_settings: std::sync::OnceLock::new(),
+                limits: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -177,6 +195,25 @@ impl AdminState {
     /// The pool's live state of an account, when the pool is wired in.
     pub(crate) fn pool_view(&self, id: &str) -> Option<serde_json::Value> {
         self.inner.pool_view.get().and_then(|hook| (hook.0)(id))
+    }
+
+    /// Serves `/api/settings` from `settings`. Set once; later calls are ignored.
+    pub fn set_runtime_settings(&self, settings: crate::settings::RuntimeSettings) {
+        let _ = self.inner.runtime_settings.set(settings);
+    }
+
+    pub(crate) fn runtime_settings(&self) -> Option<&crate::settings::RuntimeSettings> {
+        self.inner.runtime_settings.get()
+    }
+
+    /// Shows key usage and serves `/api/traffic` from `limits`. Set once; later calls are
+    /// ignored.
+    pub fn set_limits(&self, limits: crate::limits::Limits) {
+        let _ = self.inner.limits.set(limits);
+    }
+
+    pub(crate) fn limits(&self) -> Option<&crate::limits::Limits> {
+        self.inner.limits.get()
     }
 
     /// The change notifications (subscribe here).
@@ -202,8 +239,17 @@ pub fn router(state: AdminState) -> Router {
         .route("/auth/device", post(device::start))
         .route("/auth/device/{session_id}", get(device::status))
         .route("/keys", get(keys::list).post(keys::create))
-        .route("/keys/{id}", delete(keys::delete))
+        .route("/keys/{id}", delete(keys::delete).patch(keys::patch))
+        .route("/traffic", get(traffic::get).put(traffic::put))
         .route("/model-mapping", get(mapping::get).put(mapping::put))
+        .route("/requests", get(requests::list))
+        .route("/requests/{request_id}", get(requests::get))
+        .route("/stats", get(stats::get))
+        .route("/settings", get(settings::get).put(settings::put))
+        .route(
+            "/settings/log-level",
+            get(settings::get_log_level).put(settings::put_log_level),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
         .with_state(state)
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 use kiro_wire::types::Secret;
 use serde::Deserialize;
 
+use super::ops::OpsFile;
 use super::pool::PoolFile;
+use super::stats::StatsFile;
+use super::traffic::TrafficFile;
 use super::{Config, ConfigError, invalid, parse_duration, split_keys};
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +34,12 @@ pub(super) struct File {
     models: Models,
     #[serde(default)]
     pool: PoolFile,
+    #[serde(default)]
+    traffic: TrafficFile,
+    #[serde(default)]
+    stats: StatsFile,
+    #[serde(default)]
+    ops: OpsFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +192,9 @@ impl File {
             &mut c.accounts.refresh_margin,
         )?;
         set(&mut c.models.mapping, self.models.mapping);
+        self.stats.apply(&mut c.stats);
+        self.ops.apply(&mut c.ops)?;
+        self.traffic.apply(&mut c.traffic)?;
         self.pool.apply(&mut c.pool)
     }
 }

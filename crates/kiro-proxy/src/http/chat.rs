@@ -5,7 +5,14 @@
 //! send, and read until the first visible output. Failures before that point are retried or
 //! switched per the fault's reaction (spec §8.1); once output is visible the reply is committed
 //! and streamed (or folded) as the upstream produces it.
+//!
+//! Every request, refused ones included, carries a [`Trace`] that reports one
+//! [`crate::telemetry::RequestRecord`] when the request ends (see `telemetry::trace`).
 
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
@@ -24,26 +31,43 @@ use crate::accounts::failover::{self, Budget};
 use crate::accounts::reaction::{classify, counts_against_account, empty_stream};
 use crate::accounts::{Lease, Pick, Want};
 use crate::app::{App, AppState};
+use crate::client_auth::ClientIdentity;
+use crate::limits::ClientIp;
+use crate::telemetry::Trace;
 use crate::upstream::{AccountAuth, ChatStream, UpstreamError};
 
 pub async fn anthropic_messages(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    admitted: Option<Extension<ClientIdentity>>,
+    ip: Option<Extension<ClientIp>>,
     rid: RequestId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(app, Dialect::Anthropic, peer, rid, headers, body).await
+    let front = Front {
+        peer,
+        identity: admitted.map(|Extension(i)| i),
+        ip: ip.map(|Extension(ClientIp(ip))| ip),
+    };
+    handle(app, Dialect::Anthropic, front, rid, headers, body).await
 }
 
 pub async fn openai_chat(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    admitted: Option<Extension<ClientIdentity>>,
+    ip: Option<Extension<ClientIp>>,
     rid: RequestId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(app, Dialect::OpenAi, peer, rid, headers, body).await
+    let front = Front {
+        peer,
+        identity: admitted.map(|Extension(i)| i),
+        ip: ip.map(|Extension(ClientIp(ip))| ip),
+    };
+    handle(app, Dialect::OpenAi, front, rid, headers, body).await
 }
 
 /// Checks the client key and reads the body; the shared front of every client route.
@@ -54,9 +78,27 @@ pub fn admit(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Bytes, ClientError> {
-    app.client_auth
-        .authenticate(headers, Some(peer.ip()))
-        .map_err(|f| ClientError::new(ErrorKind::Authentication, f.message()))?;
+    admit_as(app, dialect, peer, headers, body, &mut None)
+}
+
+/// [`admit`], also telling who the key belongs to: `identity` is set as soon as the key is
+/// accepted, even when the body is then refused.
+pub fn admit_as(
+    app: &App,
+    dialect: Dialect,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    identity: &mut Option<ClientIdentity>,
+) -> Result<Bytes, ClientError> {
+    // The traffic middleware authenticates the chat routes; only check here when it did not.
+    if identity.is_none() {
+        let who = app
+            .client_auth
+            .authenticate(headers, Some(peer.ip()))
+            .map_err(|f| ClientError::new(ErrorKind::Authentication, f.message()))?;
+        *identity = Some(who);
+    }
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large(app.config.limits.max_request_body_bytes)
@@ -67,21 +109,46 @@ pub fn admit(
     })
 }
 
+/// The client address recorded for a request (statistics, logs): the socket peer, IPv4-mapped
+/// addresses shown as IPv4. The traffic middleware, which knows the trusted proxies, may have
+/// decided it already (`X-Forwarded-For` from a trusted peer only).
+pub fn client_ip(_app: &App, peer: SocketAddr, _headers: &HeaderMap) -> IpAddr {
+    peer.ip().to_canonical()
+}
+
+/// What the traffic middleware in front of the chat routes already established.
+struct Front {
+    peer: SocketAddr,
+    /// The key it accepted (so it is not checked twice).
+    identity: Option<ClientIdentity>,
+    /// The client address after trusted-proxy handling.
+    ip: Option<IpAddr>,
+}
+
 async fn handle(
     app: AppState,
     dialect: Dialect,
-    peer: std::net::SocketAddr,
+    front: Front,
     rid: RequestId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = match admit(&app, dialect, peer, &headers, body) {
-        Ok(body) => serve(app, dialect, &rid, &body).await,
+    let peer = front.peer;
+    let ip = front.ip.unwrap_or_else(|| client_ip(&app, peer, &headers));
+    let mut trace = Trace::start(&app.telemetry, rid.as_str(), dialect.label(), Some(ip));
+    let mut identity = front.identity;
+    let admitted = admit_as(&app, dialect, peer, &headers, body, &mut identity);
+    if let Some(identity) = &identity {
+        trace.set_key(identity);
+    }
+    let result = match admitted {
+        Ok(body) => serve(app, dialect, &rid, &body, &mut trace).await,
         Err(e) => Err(e),
     };
-    match result {
+    let resp = match result {
         Ok(resp) => resp,
         Err(err) => {
+            trace.refused(&err);
             tracing::info!(
                 request_id = %rid,
                 dialect = dialect.label(),
@@ -93,7 +160,11 @@ async fn handle(
             rid.stamp(resp.headers_mut());
             resp
         }
-    }
+    };
+    // A streamed reply took its trace along; this one is then disarmed.
+    trace.status(resp.status().as_u16());
+    trace.complete();
+    resp
 }
 
 /// What one request needs across its attempts.
@@ -106,9 +177,11 @@ struct Prepared {
 
 async fn prepare(app: &App, dialect: Dialect, body: &[u8]) -> Result<Prepared, ClientError> {
     let mut req = dialect.decode(body)?;
+    app.settings.strip_notice(&mut req);
     refuse_remote_images(app, &mut req).await?;
     let catalogue = app.catalogue();
     let resolved = catalogue.resolve(&req.model, &app.mapping())?;
+    crate::limits::check_model(&req.model, &resolved.upstream_id)?;
     let spec = catalogue.spec_or_fallback(&resolved.upstream_id);
     let context_window = spec.context_window;
     let mut opts = MappingOptions::new(resolved.upstream_id.clone(), spec);
@@ -180,9 +253,15 @@ async fn serve(
     dialect: Dialect,
     rid: &RequestId,
     body: &[u8],
+    trace: &mut Trace,
 ) -> Result<Response, ClientError> {
     let mut prepared = prepare(&app, dialect, body).await?;
-    let committed = attempt_until_output(&app, &mut prepared, rid).await?;
+    trace.set_request(
+        &prepared.req.model,
+        &prepared.opts.upstream_model,
+        prepared.req.stream,
+    );
+    let committed = attempt_until_output(&app, &mut prepared, rid, trace).await?;
     let start = StartInfo {
         id: rid.message_id(),
         model: prepared.req.model.clone(),
@@ -190,16 +269,22 @@ async fn serve(
         created: crate::store::unix_now(),
     };
     if prepared.req.stream {
+        let encoder = app.settings.encoder(dialect, &prepared.req);
         Ok(stream_response(
             app,
             rid,
-            dialect.encoder(&prepared.req),
+            encoder,
             start,
             committed,
+            trace.hand_off(),
         ))
     } else {
-        let folder = dialect.folder(&prepared.req);
-        let (status, json) = fold_reply(&app, folder, start, committed).await;
+        let folder = app.settings.folder(dialect, &prepared.req);
+        let (status, json) = fold_reply(&app, folder, start, committed, trace).await;
+        if status < 400 {
+            // The whole body leaves at once.
+            trace.first_byte();
+        }
         let mut resp = (
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             axum::Json(json),
@@ -270,6 +355,7 @@ async fn attempt_until_output(
     app: &App,
     p: &mut Prepared,
     rid: &RequestId,
+    trace: &mut Trace,
 ) -> Result<Committed, ClientError> {
     let pool_config = &app.config.pool;
     let mut budget = Budget::new(pool_config);
@@ -317,6 +403,7 @@ async fn attempt_until_output(
             Ok(auth) => auth,
             Err(e) => {
                 tracing::warn!(request_id = %rid, account = %account_id, error = %e, "no usable token");
+                trace.fault(e.label());
                 lease.failed(e.label(), &e.to_string(), false);
                 if e.is_permanent() {
                     app.pool.needs_login(&account_id, e.to_string());
@@ -332,16 +419,19 @@ async fn attempt_until_output(
             }
         };
         budget.note_attempt();
+        trace.attempt(&account_id, budget.attempts());
         let body = body_for(&p.mapped, &auth);
-        let fault = match app
+        let waiting = Instant::now();
+        let answer = app
             .upstream
             .chat(&auth, body, budget.attempts().min(3))
-            .await
-        {
+            .await;
+        trace.waited_upstream(waiting);
+        let fault = match answer {
             Ok(mut stream) => {
                 let mut mapper = ReplyMapper::new(reply_context(p));
                 let mut pending = Vec::new();
-                match read_until_output(&mut stream, &mut mapper, &mut pending).await {
+                match read_until_output(&mut stream, &mut mapper, &mut pending, trace).await {
                     Ok(ended) => {
                         tracing::debug!(
                             request_id = %rid,
@@ -350,6 +440,7 @@ async fn attempt_until_output(
                             "upstream answering"
                         );
                         lease.succeeded();
+                        trace.committed();
                         return Ok(Committed {
                             lease,
                             stream: (!ended).then_some(stream),
@@ -371,6 +462,7 @@ async fn attempt_until_output(
             reason = fault.reason.as_deref().unwrap_or(""),
             "upstream attempt failed"
         );
+        trace.fault(fault.label);
         account_effect(app, &mut lease, &fault);
         last = Some(fault.client_error.clone());
         match fault.reaction {
@@ -427,10 +519,14 @@ async fn read_until_output(
     stream: &mut ChatStream,
     mapper: &mut ReplyMapper,
     pending: &mut Vec<StreamEvent>,
+    trace: &mut Trace,
 ) -> Result<bool, UpstreamFault> {
     let mut frames = 0u64;
     loop {
-        match stream.next_frame().await {
+        let waiting = Instant::now();
+        let item = stream.next_frame().await;
+        trace.waited_upstream(waiting);
+        match item {
             Some(Ok(frame)) => {
                 frames += 1;
                 mapper.on_frame(&frame, pending)?;
@@ -460,6 +556,7 @@ fn after_commit(
     item: Option<Result<Frame, UpstreamError>>,
     mapper: &mut ReplyMapper,
     out: &mut Vec<StreamEvent>,
+    trace: &mut Trace,
 ) -> bool {
     let fault = match item {
         Some(Ok(frame)) => match mapper.on_frame(&frame, out) {
@@ -478,6 +575,7 @@ fn after_commit(
         fault = fault.label,
         "upstream failed mid-reply"
     );
+    trace.fault(fault.label);
     account_effect(app, lease, &fault);
     mapper.finish_after_fault(&fault, out);
     false
@@ -488,22 +586,22 @@ async fn fold_reply(
     mut folder: Box<dyn ReplyFolder>,
     start: StartInfo,
     mut c: Committed,
+    trace: &mut Trace,
 ) -> (u16, serde_json::Value) {
     folder.push(&StreamEvent::Start(start));
     for ev in c.pending.drain(..) {
+        trace.event(&ev);
         folder.push(&ev);
     }
     if let Some(mut stream) = c.stream.take() {
         let mut out = Vec::new();
         loop {
-            let more = after_commit(
-                app,
-                &mut c.lease,
-                stream.next_frame().await,
-                &mut c.mapper,
-                &mut out,
-            );
+            let waiting = Instant::now();
+            let item = stream.next_frame().await;
+            trace.waited_upstream(waiting);
+            let more = after_commit(app, &mut c.lease, item, &mut c.mapper, &mut out, trace);
             for ev in out.drain(..) {
+                trace.event(&ev);
                 folder.push(&ev);
             }
             if !more {
@@ -511,6 +609,7 @@ async fn fold_reply(
             }
         }
     }
+    trace.reply(&c.mapper.usage(), c.mapper.credits());
     folder.finish()
 }
 
@@ -522,7 +621,18 @@ struct Streaming {
     events: Vec<StreamEvent>,
     /// Output buffer; each chunk is split off it, so its allocation is reused.
     buf: BytesMut,
+    /// The start of the reply and what came with it, until the body is first polled.
+    first: Option<Bytes>,
     done: bool,
+    /// Reported when the body ends, or is dropped because the client went away.
+    trace: Trace,
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        let mapper = &self.committed.mapper;
+        self.trace.reply(&mapper.usage(), mapper.credits());
+    }
 }
 
 fn stream_response(
@@ -531,13 +641,16 @@ fn stream_response(
     mut encoder: Box<dyn ReplyEncoder>,
     start: StartInfo,
     mut committed: Committed,
+    mut trace: Trace,
 ) -> Response {
     let mut buf = BytesMut::with_capacity(STREAM_BUFFER);
     encoder.event(&StreamEvent::Start(start), &mut buf);
     for ev in committed.pending.drain(..) {
+        trace.event(&ev);
         encoder.event(&ev, &mut buf);
     }
     let first = buf.split().freeze();
+    trace.status(StatusCode::OK.as_u16());
     // Boxed: the state moves in and out of `next_chunk` on every chunk.
     let state = Box::new(Streaming {
         done: committed.stream.is_none(),
@@ -546,12 +659,10 @@ fn stream_response(
         committed,
         events: Vec::new(),
         buf,
+        first: Some(first),
+        trace,
     });
-    let rest = futures::stream::unfold(state, next_chunk);
-    let body = futures::StreamExt::chain(
-        futures::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(first) }),
-        rest,
-    );
+    let body = futures::stream::unfold(state, next_chunk);
     let mut resp = Response::new(Body::from_stream(body));
     let h = resp.headers_mut();
     h.insert(
@@ -576,8 +687,10 @@ impl Streaming {
             item,
             &mut self.committed.mapper,
             &mut self.events,
+            &mut self.trace,
         );
         for ev in self.events.drain(..) {
+            self.trace.event(&ev);
             self.encoder.event(&ev, &mut self.buf);
         }
         if !more {
@@ -598,12 +711,20 @@ async fn next_chunk(
     mut s: Box<Streaming>,
 ) -> Option<(Result<Bytes, std::convert::Infallible>, Box<Streaming>)> {
     use futures::FutureExt as _;
+    if let Some(first) = s.first.take() {
+        if s.committed.mapper.has_visible_output() {
+            s.trace.first_byte();
+        }
+        return Some((Ok(first), s));
+    }
     loop {
         if s.done {
+            s.trace.complete();
             return None;
         }
         let Some(stream) = s.committed.stream.as_mut() else {
             s.done = true;
+            s.trace.complete();
             return None;
         };
         s.buf.reserve(1024);
@@ -614,9 +735,12 @@ async fn next_chunk(
             Some(item) => Some(item),
             None => {
                 let keepalive = s.app.config.upstream.keepalive_interval;
-                tokio::time::timeout(keepalive, stream.next_frame())
+                let waiting = Instant::now();
+                let item = tokio::time::timeout(keepalive, stream.next_frame())
                     .await
-                    .ok()
+                    .ok();
+                s.trace.waited_upstream(waiting);
+                item
             }
         };
         match item {

@@ -5,9 +5,11 @@ pub mod chat;
 pub mod dialect;
 pub mod misc;
 pub mod request_id;
+pub mod trace;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 
 use crate::admin;
@@ -25,6 +27,11 @@ pub fn router(app: AppState) -> Router {
             post(misc::count_tokens),
         )
         .route("/v1/chat/completions", post(chat::openai_chat))
+        // Only the routes above: traffic controls and key limits (`crate::limits`).
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            crate::limits::middleware,
+        ))
         .route("/v1/models", get(misc::models))
         .route("/anthropic/v1/models", get(misc::models))
         .route("/api/event_logging/batch", post(misc::event_logging))
@@ -32,6 +39,17 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(misc::readyz))
         .route("/", get(misc::root).head(misc::root))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            crate::settings::notice::on_unauthorized,
+        ))
         .with_state(app.clone());
-    client.nest("/api", admin::router(app.admin.clone()))
+    let metrics = Router::new()
+        .route("/metrics", get(crate::metrics::scrape))
+        .with_state(app.clone());
+    client
+        .merge(metrics)
+        .nest("/api", admin::router(app.admin.clone()))
+        // Outermost: the request id and its span cover every route, the admin API included.
+        .layer(middleware::from_fn_with_state(app, trace::layer))
 }

@@ -24,7 +24,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{AccountMeta, AccountRecord, DEFAULT_ACCOUNT_STATUS};
-pub use keys::{ApiKeyRecord, NewApiKey};
+pub use keys::{ApiKeyRecord, KeyPatch, KeySettings, MonthlyKeyUsage, NewApiKey};
 
 use crate::crypto::{Crypto, CryptoError};
 
@@ -137,6 +137,11 @@ impl Store {
             journal_mode,
             synchronous_full: synchronous >= 2,
         })
+    }
+
+    /// The SQLite pool, for modules that keep their own tables (`crate::stats`).
+    pub(crate) fn sqlite(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// Closes the pool, checkpointing the WAL. Later calls fail.

@@ -1,0 +1,207 @@
+//! Settings that change while the service runs: stored in the settings table, validated,
+//! applied at once (no restart). `GET`/`PUT /api/settings` edits them (see
+//! `admin::settings`); the request path reads them through [`RuntimeSettings`]:
+//!
+//! - [`RuntimeSettings::strip_notice`] on the decoded request (the notice never goes upstream),
+//! - [`RuntimeSettings::encoder`] / [`RuntimeSettings::folder`] for the reply (thinking as
+//!   tags for OpenAI clients, the notice at the end).
+//!
+//! The log filter is runtime state too ([`logging`]), but is not persisted: `KIRO_LOG` is the
+//! level at start, a runtime change lasts until the process ends.
+
+pub mod logging;
+pub mod notice;
+mod reply;
+pub mod thinking;
+mod values;
+
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use dialects::canonical::Request;
+use dialects::encode::{ReplyEncoder, ReplyFolder};
+use serde_json::{Map, Value, json};
+
+pub use logging::{LogControl, LogFormat, LogOptions};
+pub use thinking::ThinkingFormat;
+pub use values::{FieldError, Notice, READ_ONLY, Settings};
+
+use crate::config::Config;
+use crate::http::dialect::Dialect;
+use crate::store::{Store, StoreError};
+use notice::{NoticeAdapter, SeenConversations};
+use reply::Adapters;
+
+/// Setting: the runtime settings object.
+pub const SETTING_RUNTIME: &str = "runtime_settings";
+
+/// Why an update was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The runtime settings in effect, shared by the admin API and the request path. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    current: RwLock<Arc<Settings>>,
+    /// Updates one at a time, so two partial updates cannot lose each other's fields.
+    writing: tokio::sync::Mutex<()>,
+    seen: Arc<SeenConversations>,
+    log: OnceLock<LogControl>,
+    /// The configuration figures `GET /api/settings` shows read-only.
+    configured: Value,
+}
+
+impl RuntimeSettings {
+    /// The stored settings (defaults when none are stored, or when the stored row cannot be
+    /// read: a bad row must not keep the service from starting; the next update replaces it).
+    pub async fn load(store: &Store, config: &Config) -> Self {
+        let settings = match store.get_setting::<Settings>(SETTING_RUNTIME).await {
+            Ok(s) => s.unwrap_or_default(),
+            Err(e) => {
+                tracing::error!(error = %e, "stored runtime settings unreadable; using defaults");
+                Settings::default()
+            }
+        };
+        Self {
+            inner: Arc::new(Inner {
+                store: store.clone(),
+                current: RwLock::new(Arc::new(settings)),
+                writing: tokio::sync::Mutex::new(()),
+                seen: Arc::new(SeenConversations::default()),
+                log: OnceLock::new(),
+                configured: configured_view(config),
+            }),
+        }
+    }
+
+    /// The settings in effect.
+    pub fn current(&self) -> Arc<Settings> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Applies a partial update: validated, stored (durable), then in effect.
+    pub async fn update(
+        &self,
+        patch: &Map<String, Value>,
+        check_model: impl Fn(&str) -> Result<(), String>,
+    ) -> Result<Arc<Settings>, UpdateError> {
+        let _one_at_a_time = self.inner.writing.lock().await;
+        let before = self.current();
+        let next = before.patched(patch, check_model)?;
+        self.inner.store.put_setting(SETTING_RUNTIME, &next).await?;
+        if next.notice.markdown != before.notice.markdown {
+            // A new text is news to every conversation.
+            self.inner.seen.clear();
+        }
+        let next = Arc::new(next);
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = next.clone();
+        Ok(next)
+    }
+
+    /// Hands over the process's log filter control (main does, once the logger is up).
+    /// Returns false when one was already installed.
+    pub fn install_log_control(&self, control: LogControl) -> bool {
+        self.inner.log.set(control).is_ok()
+    }
+
+    /// The log filter control, when a reloadable logger is installed.
+    pub fn log_control(&self) -> Option<&LogControl> {
+        self.inner.log.get()
+    }
+
+    /// Configuration shown read-only next to the settings.
+    pub fn configured(&self) -> &Value {
+        &self.inner.configured
+    }
+
+    /// The notice text, when the notice is on.
+    pub fn notice_text(&self) -> Option<String> {
+        self.current().notice.active().map(str::to_owned)
+    }
+
+    /// Takes the notice out of the assistant turns of `req` (the client echoes it back as
+    /// assistant text; the model must never read it).
+    pub fn strip_notice(&self, req: &mut Request) {
+        let settings = self.current();
+        // Stripped even when switched off: conversations from before still carry it.
+        let stripped = notice::strip(req, &settings.notice.markdown);
+        if stripped > 0 {
+            tracing::debug!(turns = stripped, "operator notice removed from the history");
+        }
+    }
+
+    fn adapters(&self, dialect: Dialect, req: &Request) -> Adapters {
+        let settings = self.current();
+        Adapters {
+            tags: match dialect {
+                Dialect::OpenAi => settings.thinking_format.adapter(),
+                Dialect::Anthropic => None,
+            },
+            notice: settings.notice.active().map(|text| {
+                NoticeAdapter::new(text, notice::conversation_key(req), self.inner.seen.clone())
+            }),
+        }
+    }
+
+    /// The SSE encoder of a streamed reply to `req`, with the settings' rewrites.
+    pub fn encoder(&self, dialect: Dialect, req: &Request) -> Box<dyn ReplyEncoder> {
+        self.adapters(dialect, req).encoder(dialect.encoder(req))
+    }
+
+    /// The folder of a non-streamed reply to `req`, with the settings' rewrites.
+    pub fn folder(&self, dialect: Dialect, req: &Request) -> Box<dyn ReplyFolder> {
+        self.adapters(dialect, req).folder(dialect.folder(req))
+    }
+}
+
+/// Pool thresholds and the statistics retention, from configuration.
+fn configured_view(config: &Config) -> Value {
+    let p = &config.pool;
+    let secs = |d: std::time::Duration| d.as_secs_f64();
+    json!({
+        "pool": {
+            "maxConcurrency": p.max_concurrency,
+            "leaseWaitSecs": secs(p.lease_wait),
+            "stickySessions": p.sticky_sessions,
+            "defaultCooldownSecs": secs(p.default_cooldown),
+            "failoverAttempts": p.failover_attempts,
+            "failoverBudgetSecs": secs(p.failover_budget),
+            "circuitFailures": p.circuit_failures,
+            "circuitFailureRate": p.circuit_failure_rate,
+            "circuitMinRequests": p.circuit_min_requests,
+            "circuitWindowSecs": secs(p.circuit_window),
+            "circuitOpenDelaySecs": secs(p.circuit_open_delay),
+            "circuitOpenMaxSecs": secs(p.circuit_open_max),
+            "refreshIntervalSecs": secs(p.refresh_interval),
+            "quotaIntervalSecs": secs(p.quota_interval),
+        },
+        "retention": retention_view(config),
+    })
+}
+
+/// The statistics retention as configured at start (the statistics keeper owns it).
+fn retention_view(config: &Config) -> Value {
+    json!({
+        "requestLogSize": config.stats.request_log_size,
+        "retentionDays": config.stats.retention_days,
+    })
+}

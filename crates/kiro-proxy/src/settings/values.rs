@@ -1,0 +1,261 @@
+//! The settings an operator changes at runtime, as stored (one JSON object under the
+//! `runtime_settings` key of the store's settings table), and the partial update of
+//! `PUT /api/settings` with its validation: every error names its field.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::thinking::ThinkingFormat;
+
+/// Longest notice accepted (characters): it is appended to replies.
+pub const MAX_NOTICE_CHARS: usize = 4_000;
+/// Longest model name accepted.
+const MAX_MODEL_CHARS: usize = 200;
+
+/// Runtime settings. Absent fields of a stored object take their defaults, so a newer build
+/// reads an older row.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// The model clients are offered when they name none (the console's playground); the
+    /// client APIs themselves require a model.
+    pub default_model: Option<String>,
+    /// How thinking is shown to OpenAI Chat Completions clients.
+    pub thinking_format: ThinkingFormat,
+    pub notice: Notice,
+}
+
+/// The operator notice (see [`super::notice`]). Off by default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Notice {
+    pub enabled: bool,
+    pub markdown: String,
+}
+
+impl Notice {
+    /// The text to show, when the notice is on.
+    pub fn active(&self) -> Option<&str> {
+        let text = self.markdown.trim();
+        (self.enabled && !text.is_empty()).then_some(text)
+    }
+}
+
+/// A rejected update: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn wrong_type(field: &str, expected: &str, got: &Value) -> FieldError {
+    field_error(field, format!("must be {expected}, not {}", type_name(got)))
+}
+
+/// Fields `GET /api/settings` shows that are changed elsewhere, and where.
+pub const READ_ONLY: [(&str, &str); 4] = [
+    ("modelMapping", "is changed with PUT /api/model-mapping"),
+    ("logLevel", "is changed with PUT /api/settings/log-level"),
+    (
+        "pool",
+        "comes from the configuration ([pool] / KIRO_POOL_*) and is read-only here",
+    ),
+    (
+        "retention",
+        "comes from the configuration and is read-only here",
+    ),
+];
+
+impl Settings {
+    /// `self` with the fields of `patch` applied. `check_model` validates a default model
+    /// (against the catalogue and mapping) and says what is wrong.
+    pub fn patched(
+        &self,
+        patch: &Map<String, Value>,
+        check_model: impl Fn(&str) -> Result<(), String>,
+    ) -> Result<Settings, FieldError> {
+        let mut next = self.clone();
+        for (field, value) in patch {
+            match field.as_str() {
+                "defaultModel" => next.default_model = default_model(value, &check_model)?,
+                "thinkingFormat" => next.thinking_format = thinking_format(value)?,
+                "notice" => next.notice = notice(&self.notice, value)?,
+                other => {
+                    if let Some((_, why)) = READ_ONLY.iter().find(|(name, _)| *name == other) {
+                        return Err(field_error(other, *why));
+                    }
+                    return Err(field_error(
+                        other,
+                        "is not a setting (defaultModel, thinkingFormat, notice)",
+                    ));
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+fn default_model(
+    value: &Value,
+    check_model: &impl Fn(&str) -> Result<(), String>,
+) -> Result<Option<String>, FieldError> {
+    const FIELD: &str = "defaultModel";
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => {
+            let name = s.trim();
+            if name.chars().count() > MAX_MODEL_CHARS {
+                return Err(field_error(
+                    FIELD,
+                    format!("is longer than {MAX_MODEL_CHARS} characters"),
+                ));
+            }
+            check_model(name).map_err(|m| field_error(FIELD, m))?;
+            Ok(Some(name.to_owned()))
+        }
+        other => Err(wrong_type(FIELD, "a model name or null", other)),
+    }
+}
+
+fn thinking_format(value: &Value) -> Result<ThinkingFormat, FieldError> {
+    const FIELD: &str = "thinkingFormat";
+    match value {
+        Value::String(s) => ThinkingFormat::parse(s.trim())
+            .ok_or_else(|| field_error(FIELD, format!("must be {}", ThinkingFormat::VALUES))),
+        other => Err(wrong_type(FIELD, ThinkingFormat::VALUES, other)),
+    }
+}
+
+fn notice(current: &Notice, value: &Value) -> Result<Notice, FieldError> {
+    let Value::Object(fields) = value else {
+        return Err(wrong_type(
+            "notice",
+            "an object {\"enabled\": bool, \"markdown\": string}",
+            value,
+        ));
+    };
+    let mut next = current.clone();
+    for (field, v) in fields {
+        match field.as_str() {
+            "enabled" => match v {
+                Value::Bool(b) => next.enabled = *b,
+                other => return Err(wrong_type("notice.enabled", "a boolean", other)),
+            },
+            "markdown" => match v {
+                Value::String(s) => {
+                    if s.chars().count() > MAX_NOTICE_CHARS {
+                        return Err(field_error(
+                            "notice.markdown",
+                            format!("is longer than {MAX_NOTICE_CHARS} characters"),
+                        ));
+                    }
+                    next.markdown = s.trim().to_owned();
+                }
+                Value::Null => next.markdown.clear(),
+                other => return Err(wrong_type("notice.markdown", "a string", other)),
+            },
+            other => {
+                return Err(field_error(
+                    &format!("notice.{other}"),
+                    "is not a notice field (enabled, markdown)",
+                ));
+            }
+        }
+    }
+    if next.enabled && next.markdown.is_empty() {
+        return Err(field_error(
+            "notice.markdown",
+            "must be set when the notice is enabled",
+        ));
+    }
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch(s: &Settings, v: Value) -> Result<Settings, FieldError> {
+        let Value::Object(map) = v else { panic!() };
+        s.patched(&map, |m| {
+            if m.starts_with("claude") {
+                Ok(())
+            } else {
+                Err(format!("`{m}` is not a known model"))
+            }
+        })
+    }
+
+    #[test]
+    fn partial_updates_keep_the_rest() {
+        let s = Settings::default();
+        let s = patch(&s, json!({"thinkingFormat": "think"})).unwrap();
+        assert_eq!(s.thinking_format, ThinkingFormat::ThinkTags);
+        let s = patch(&s, json!({"notice": {"enabled": true, "markdown": " hi "}})).unwrap();
+        assert_eq!(s.notice.active(), Some("hi"));
+        let s = patch(&s, json!({"notice": {"enabled": false}})).unwrap();
+        assert_eq!(s.notice.markdown, "hi");
+        assert_eq!(s.notice.active(), None);
+        assert_eq!(s.thinking_format, ThinkingFormat::ThinkTags);
+        let s = patch(&s, json!({"defaultModel": "claude-sonnet-4.5"})).unwrap();
+        assert_eq!(s.default_model.as_deref(), Some("claude-sonnet-4.5"));
+        let s = patch(&s, json!({"defaultModel": null})).unwrap();
+        assert_eq!(s.default_model, None);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let s = Settings::default();
+        let field = |v: Value| patch(&s, v).unwrap_err().field;
+        assert_eq!(field(json!({"thinkingFormat": "tags"})), "thinkingFormat");
+        assert_eq!(field(json!({"thinkingFormat": 3})), "thinkingFormat");
+        assert_eq!(field(json!({"defaultModel": "gpt-9"})), "defaultModel");
+        assert_eq!(field(json!({"defaultModel": true})), "defaultModel");
+        assert_eq!(field(json!({"notice": "on"})), "notice");
+        assert_eq!(
+            field(json!({"notice": {"enabled": "yes"}})),
+            "notice.enabled"
+        );
+        assert_eq!(
+            field(json!({"notice": {"enabled": true}})),
+            "notice.markdown"
+        );
+        assert_eq!(field(json!({"notice": {"colour": "red"}})), "notice.colour");
+        assert_eq!(
+            field(json!({"notice": {"markdown": "x".repeat(MAX_NOTICE_CHARS + 1)}})),
+            "notice.markdown"
+        );
+        assert_eq!(field(json!({"pool": {}})), "pool");
+        assert_eq!(field(json!({"bogus": 1})), "bogus");
+        let e = patch(&s, json!({"logLevel": "debug"})).unwrap_err();
+        assert!(e.to_string().contains("/api/settings/log-level"), "{e}");
+    }
+
+    #[test]
+    fn stored_rows_tolerate_missing_fields() {
+        let s: Settings = serde_json::from_value(json!({"thinkingFormat": "thinking"})).unwrap();
+        assert_eq!(s.thinking_format, ThinkingFormat::ThinkingTags);
+        assert_eq!(s.notice, Notice::default());
+    }
+}

@@ -1,0 +1,162 @@
+//! Statistics of client requests: the request log (the most recent requests, one row each)
+//! and hourly and daily aggregates per key, account, model and status class, in the store's
+//! SQLite database (`migrations/0003_requests_and_stats.sql`). They survive restarts.
+//!
+//! The request path never waits for any of it: [`Stats`] observes the finished
+//! [`RequestRecord`]s of `crate::telemetry` by pushing each into a bounded channel (a full
+//! channel drops the record and counts it, see [`Stats::dropped`]); a background writer
+//! ([`Stats::spawn_writer`]) takes them in batches, one transaction per batch, keeps the log at
+//! its size and prunes what is older than the retention, once an hour. [`Stats::flush`] waits
+//! until everything recorded so far is written (graceful shutdown, tests).
+//!
+//! No prompt or completion text is stored. Body capture is a separate, later switch, off:
+//! when it comes, a captured body (secrets redacted, size capped) travels beside the record
+//! through the same channel ([`BodyCapture`]) into its own table keyed by the log row, so that
+//! turning it off again drops the bodies and nothing else.
+
+mod query;
+mod writer;
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+
+pub use query::{
+    Bucket, By, Cursor, LogEntry, Period, RequestFilter, RequestPage, Series, StatsQuery,
+    StatusFilter, Totals, get_request, list_requests, series,
+};
+
+use crate::config::StatsConfig;
+use crate::store::Store;
+use crate::telemetry::{RequestObserver, RequestRecord};
+
+/// Whether request and reply bodies are kept with the log. Only `Off` exists today; see the
+/// module docs for where capture plugs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyCapture {
+    #[default]
+    Off,
+}
+
+/// What travels to the writer.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "records are nearly every message; boxing them would allocate once more per request"
+)]
+enum Msg {
+    Record(RequestRecord),
+    /// Write everything received so far, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+/// What the writer shares with the handles (not the sender: when every handle is gone the
+/// channel closes and the writer ends).
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    dropped: AtomicU64,
+    written: AtomicU64,
+    request_log_size: AtomicUsize,
+    retention_days: AtomicU32,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tx: mpsc::Sender<Msg>,
+    /// Taken by [`Stats::spawn_writer`].
+    rx: Mutex<Option<mpsc::Receiver<Msg>>>,
+    running: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+/// The statistics keeper; cheap to clone. Subscribe it to the telemetry.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    inner: Arc<Inner>,
+}
+
+impl Stats {
+    /// A keeper writing to `store`. Nothing is written until [`Stats::spawn_writer`].
+    pub fn new(store: Store, config: &StatsConfig) -> Self {
+        let (tx, rx) = mpsc::channel(config.queue_size.max(1));
+        Self {
+            inner: Arc::new(Inner {
+                tx,
+                rx: Mutex::new(Some(rx)),
+                running: AtomicBool::new(false),
+                shared: Arc::new(Shared {
+                    store,
+                    dropped: AtomicU64::new(0),
+                    written: AtomicU64::new(0),
+                    request_log_size: AtomicUsize::new(config.request_log_size),
+                    retention_days: AtomicU32::new(config.retention_days),
+                }),
+            }),
+        }
+    }
+
+    /// Starts the background writer (once; later calls do nothing). Needs a Tokio runtime.
+    pub fn spawn_writer(&self) {
+        let rx = self
+            .inner
+            .rx
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(rx) = rx {
+            self.inner.running.store(true, Ordering::Release);
+            tokio::spawn(writer::run(self.inner.shared.clone(), rx));
+        }
+    }
+
+    /// Waits until every record observed before this call is written (or failed to be).
+    /// Returns at once when the writer was never started.
+    pub async fn flush(&self) {
+        if !self.inner.running.load(Ordering::Acquire) {
+            return;
+        }
+        let (ack, done) = oneshot::channel();
+        if self.inner.tx.send(Msg::Flush(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    /// Records dropped because the writer was behind (or could not write them).
+    pub fn dropped(&self) -> u64 {
+        self.inner.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records written so far.
+    pub fn written(&self) -> u64 {
+        self.inner.shared.written.load(Ordering::Relaxed)
+    }
+
+    /// Changes the request log's size at runtime (applied from the next batch).
+    pub fn set_request_log_size(&self, rows: usize) {
+        self.inner
+            .shared
+            .request_log_size
+            .store(rows, Ordering::Relaxed);
+    }
+
+    /// Changes the retention at runtime (applied at the next pruning, within the hour).
+    pub fn set_retention_days(&self, days: u32) {
+        self.inner
+            .shared
+            .retention_days
+            .store(days.max(1), Ordering::Relaxed);
+    }
+}
+
+impl RequestObserver for Stats {
+    fn observe(&self, record: &RequestRecord) {
+        if self.inner.tx.try_send(Msg::Record(record.clone())).is_err() {
+            self.inner.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
