@@ -1,6 +1,7 @@
 //! The admin API, mounted under `/api`: accounts, client keys and the model mapping.
 //!
-//! Every route requires `Authorization: Bearer <admin token>` (see [`token`]). Errors are
+//! Every route but the OpenAPI document requires `Authorization: Bearer <admin token>` (see
+//! [`token`]); `crates/kiro-proxy/openapi.json` describes them all. Errors are
 //! `{"error":{"message":…}}`. Timestamps in responses are Unix seconds. Changes are announced on
 //! [`AdminChanges`] so the pool and the model router can reload.
 //!
@@ -26,6 +27,7 @@
 //! | `GET /api/stats?by=key\|account\|model\|status&period=hour\|day&since=&until=` | `{"period","since","until","buckets": [{"start","key"?,"account"?,"model"?,"status"?,"requests","errors","inputTokens","outputTokens","cacheReadTokens","cacheWriteTokens","credits","avgLatencyMs","avgTtftMs"}…], "totals"}` |
 //! | `GET /api/settings` | `{"defaultModel","thinkingFormat","notice":{"enabled","markdown"},"logLevel","modelMapping","pool","retention"}` (the last four read-only here) |
 //! | `PUT /api/settings` (any subset of `defaultModel`, `thinkingFormat`, `notice`) | as `GET`; 400 naming the field |
+//! | `GET /api/openapi.json` (no token: it holds no secret) | the OpenAPI 3.1 document of these routes |
 //! | `GET`/`PUT /api/settings/log-level` `{"level"}` (e.g. `"debug"`, `"info,kiro_proxy=debug"`; not persisted) | `{"level"}` |
 
 mod accounts;
@@ -38,6 +40,7 @@ mod keys;
 mod manage;
 mod mapping;
 mod new_account;
+mod openapi;
 mod requests;
 mod settings;
 mod stats;
@@ -251,6 +254,7 @@ pub fn router(state: AdminState) -> Router {
             get(settings::get_log_level).put(settings::put_log_level),
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
+        .route("/openapi.json", get(openapi::document))
         .with_state(state)
 }
 
