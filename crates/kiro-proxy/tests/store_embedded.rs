@@ -192,7 +192,7 @@ async fn account_updates_status_and_delete() {
     a.label = None;
     a.enabled = false;
     a.profile_arn = None;
-    store.update_account(&a).await.unwrap();
+    store.update_account_settings(&a, 1).await.unwrap();
     store
         .set_account_status("a1", "suspended", Some("403 from upstream"))
         .await
@@ -216,7 +216,7 @@ async fn account_updates_status_and_delete() {
     assert!(store.delete_account("a1").await.unwrap());
     assert!(!store.delete_account("a1").await.unwrap());
     assert!(matches!(
-        store.update_account(&a).await,
+        store.update_account_settings(&a, 1).await,
         Err(StoreError::AccountNotFound(_))
     ));
     assert!(store.list_accounts().await.unwrap().is_empty());

@@ -156,31 +156,6 @@ impl Store {
         rows.iter().map(|r| self.record_from_row(r)).collect()
     }
 
-    /// Rewrites every mutable field of `account` (all but `id`, `auth_method` and
-    /// `machine_id`), credentials and proxy included.
-    pub async fn update_account(&self, account: &Account) -> Result<(), StoreError> {
-        let sealed = sealed::seal(&self.crypto, &account.credentials)?;
-        let proxy = self.seal_proxy(account.proxy.as_deref())?;
-        let done = sqlx::query(
-            "UPDATE accounts SET label = ?, enabled = ?, api_region = ?, auth_region = ?, \
-             profile_arn = ?, start_url = ?, credentials = ?, proxy = ?, updated_at = ? \
-             WHERE id = ?",
-        )
-        .bind(&account.label)
-        .bind(account.enabled)
-        .bind(&account.api_region)
-        .bind(&account.auth_region)
-        .bind(&account.profile_arn)
-        .bind(&account.start_url)
-        .bind(sealed)
-        .bind(proxy)
-        .bind(unix_now())
-        .bind(&account.id)
-        .execute(&self.pool)
-        .await?;
-        found(done.rows_affected(), &account.id)
-    }
-
     /// Writes an account's operator settings — label, enabled flag, weight, regions, profile ARN,
     /// start URL, proxy — and leaves its credentials, auth method, email and user id alone.
     ///
@@ -213,8 +188,10 @@ impl Store {
         found(done.rows_affected(), &account.id)
     }
 
-    /// [`Store::update_account`] plus the meta columns, in one statement. The auth method may
-    /// change too (a social account logged in again through IdC is still the same user).
+    /// Replaces an account whole — credentials, auth method and the meta columns — in one
+    /// statement: for imports and re-logins, which bring new credentials. Admin edits use
+    /// [`Store::update_account_settings`]. The auth method may change too (a social account
+    /// logged in again through IdC is still the same user).
     pub async fn update_account_with(
         &self,
         account: &Account,
