@@ -125,6 +125,7 @@ impl App {
         let telemetry = Telemetry::new();
         telemetry.subscribe(metrics.clone());
         let stats = Stats::new(store.clone(), &config.stats);
+        settings.attach_stats(stats.clone());
         telemetry.subscribe(Arc::new(stats.clone()));
         let limits = Limits::load(&config, store.clone(), client_auth.clone()).await?;
         telemetry.subscribe(Arc::new(limits.clone()));

@@ -57,7 +57,7 @@
 //! | `pool.quota_interval` | `KIRO_POOL_QUOTA_INTERVAL` | | `10m` (`getUsageLimits` per account) |
 //! | `pool.quota_after_use` | `KIRO_POOL_QUOTA_AFTER_USE` | | `30s` (quota refresh after serving) |
 //! | `stats.request_log_size` | `KIRO_REQUEST_LOG_SIZE` | | `10000` (most recent requests kept; `0`: none) |
-//! | `stats.retention_days` | `KIRO_STATS_RETENTION_DAYS` | | `30` (request log and hourly aggregates; daily ones stay) |
+//! | `stats.retention_days` | `KIRO_STATS_RETENTION_DAYS` | | `30` (request log and hourly aggregates; daily aggregates are kept 400 days, changeable at runtime with `PUT /api/settings` `retention.dailyRetentionDays`) |
 //! | `stats.queue_size` | `KIRO_STATS_QUEUE_SIZE` | | `4096` (records awaiting the writer; more are dropped and counted) |
 //! | `ops.metrics_token` | `KIRO_METRICS_TOKEN` | | none: `GET /metrics` is open (set one when the port is reachable by others) |
 //! | `ops.shutdown_grace` | `KIRO_SHUTDOWN_GRACE` | | `30s` (open replies finish within it after SIGTERM/SIGINT) |

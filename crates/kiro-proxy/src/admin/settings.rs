@@ -2,11 +2,14 @@
 //! `GET`/`PUT /api/settings/log-level` (the log filter of the running process).
 //!
 //! `GET /api/settings` answers
-//! `{"defaultModel", "thinkingFormat", "notice": {"enabled", "markdown"}, "logLevel",
-//! "modelMapping", "pool", "retention"}`; the last four are shown for reference and changed
-//! elsewhere (a `PUT` naming one is a 400 saying where). `PUT` takes any subset of
-//! `defaultModel` (a model name, `null` clears), `thinkingFormat` (`reasoning_content`,
-//! `thinking`, `think`) and `notice` (`{"enabled"?, "markdown"?}`), and answers like `GET`.
+//! `{"defaultModel", "thinkingFormat", "notice": {"enabled", "markdown"}, "retention":
+//! {"requestLogSize", "retentionDays", "dailyRetentionDays"}, "logLevel", "modelMapping",
+//! "pool"}`; the last three are shown for reference and changed elsewhere (a `PUT` naming one
+//! is a 400 saying where). `PUT` takes any subset of `defaultModel` (a model name, `null`
+//! clears), `thinkingFormat` (`reasoning_content`, `thinking`, `think`), `notice`
+//! (`{"enabled"?, "markdown"?}`) and `retention` (any subset; a number, or `null` for the
+//! configured value), and answers like `GET`. A retention change applies to the statistics
+//! at once (the log size from the next batch, the day limits at the next pruning).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -50,7 +53,7 @@ async fn view(state: &AdminState, runtime: &RuntimeSettings) -> Result<Value, Ap
         "logLevel": runtime.log_control().map(|c| c.current()),
         "modelMapping": mapping,
         "pool": configured["pool"],
-        "retention": configured["retention"],
+        "retention": runtime.retention_view(),
     }))
 }
 

@@ -23,10 +23,11 @@ use serde_json::{Map, Value, json};
 
 pub use logging::{LogControl, LogFormat, LogOptions};
 pub use thinking::ThinkingFormat;
-pub use values::{FieldError, Notice, READ_ONLY, Settings};
+pub use values::{FieldError, Notice, READ_ONLY, Retention, Settings};
 
-use crate::config::Config;
+use crate::config::{Config, StatsConfig};
 use crate::http::dialect::Dialect;
+use crate::stats::{DEFAULT_DAILY_RETENTION_DAYS, Stats};
 use crate::store::{Store, StoreError};
 use notice::{NoticeAdapter, SeenConversations};
 use reply::Adapters;
@@ -60,6 +61,18 @@ struct Inner {
     log: OnceLock<LogControl>,
     /// The configuration figures `GET /api/settings` shows read-only.
     configured: Value,
+    /// The configured retention, under the runtime overrides.
+    configured_stats: StatsConfig,
+    /// The statistics keeper the retention is applied to (set once the app has built it).
+    stats: OnceLock<Stats>,
+}
+
+/// The statistics retention in effect: runtime overrides over the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EffectiveRetention {
+    pub request_log_size: usize,
+    pub retention_days: u32,
+    pub daily_retention_days: u32,
 }
 
 impl RuntimeSettings {
@@ -81,6 +94,8 @@ impl RuntimeSettings {
                 seen: Arc::new(SeenConversations::default()),
                 log: OnceLock::new(),
                 configured: configured_view(config),
+                configured_stats: config.stats.clone(),
+                stats: OnceLock::new(),
             }),
         }
     }
@@ -109,12 +124,64 @@ impl RuntimeSettings {
             self.inner.seen.clear();
         }
         let next = Arc::new(next);
+        if next.retention != before.retention {
+            self.apply_retention(&next);
+        }
         *self
             .inner
             .current
             .write()
             .unwrap_or_else(PoisonError::into_inner) = next.clone();
         Ok(next)
+    }
+
+    /// Hands over the statistics keeper (the app does, once built) and applies the stored
+    /// retention to it at once, so a runtime change survives a restart. Later calls do
+    /// nothing.
+    pub fn attach_stats(&self, stats: Stats) {
+        if self.inner.stats.set(stats).is_ok() {
+            self.apply_retention(&self.current());
+        }
+    }
+
+    /// The retention in effect under `settings`.
+    fn retention_of(&self, settings: &Settings) -> EffectiveRetention {
+        let r = settings.retention;
+        let c = &self.inner.configured_stats;
+        EffectiveRetention {
+            request_log_size: r.request_log_size.map_or(c.request_log_size, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+            retention_days: r.retention_days.unwrap_or(c.retention_days),
+            daily_retention_days: r
+                .daily_retention_days
+                .unwrap_or(DEFAULT_DAILY_RETENTION_DAYS),
+        }
+    }
+
+    /// The statistics retention in effect.
+    pub fn retention(&self) -> EffectiveRetention {
+        self.retention_of(&self.current())
+    }
+
+    fn apply_retention(&self, settings: &Settings) {
+        let Some(stats) = self.inner.stats.get() else {
+            return;
+        };
+        let r = self.retention_of(settings);
+        stats.set_request_log_size(r.request_log_size);
+        stats.set_retention_days(r.retention_days);
+        stats.set_daily_retention_days(r.daily_retention_days);
+    }
+
+    /// The retention in effect as `GET /api/settings` shows it.
+    pub fn retention_view(&self) -> Value {
+        let r = self.retention();
+        json!({
+            "requestLogSize": r.request_log_size,
+            "retentionDays": r.retention_days,
+            "dailyRetentionDays": r.daily_retention_days,
+        })
     }
 
     /// Hands over the process's log filter control (main does, once the logger is up).
@@ -173,7 +240,7 @@ impl RuntimeSettings {
     }
 }
 
-/// Pool thresholds and the statistics retention, from configuration.
+/// Pool thresholds, from configuration.
 fn configured_view(config: &Config) -> Value {
     let p = &config.pool;
     let secs = |d: std::time::Duration| d.as_secs_f64();
@@ -194,14 +261,5 @@ fn configured_view(config: &Config) -> Value {
             "refreshIntervalSecs": secs(p.refresh_interval),
             "quotaIntervalSecs": secs(p.quota_interval),
         },
-        "retention": retention_view(config),
-    })
-}
-
-/// The statistics retention as configured at start (the statistics keeper owns it).
-fn retention_view(config: &Config) -> Value {
-    json!({
-        "requestLogSize": config.stats.request_log_size,
-        "retentionDays": config.stats.retention_days,
     })
 }

@@ -23,6 +23,28 @@ pub struct Settings {
     /// How thinking is shown to OpenAI Chat Completions clients.
     pub thinking_format: ThinkingFormat,
     pub notice: Notice,
+    /// Statistics retention set at runtime; what is not set comes from the configuration.
+    pub retention: Retention,
+}
+
+/// Largest request log accepted (as in the configuration).
+pub const MAX_REQUEST_LOG_SIZE: u64 = 10_000_000;
+/// Longest retention accepted, in days (as in the configuration).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// Longest daily-aggregate retention accepted, in days (a century).
+pub const MAX_DAILY_RETENTION_DAYS: u32 = 36_500;
+
+/// Runtime overrides of the statistics retention (see `crate::stats`). `None`: the
+/// configured value (the daily retention's: `stats::DEFAULT_DAILY_RETENTION_DAYS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Retention {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_log_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_retention_days: Option<u32>,
 }
 
 /// The operator notice (see [`super::notice`]). Off by default.
@@ -72,16 +94,12 @@ fn wrong_type(field: &str, expected: &str, got: &Value) -> FieldError {
 }
 
 /// Fields `GET /api/settings` shows that are changed elsewhere, and where.
-pub const READ_ONLY: [(&str, &str); 4] = [
+pub const READ_ONLY: [(&str, &str); 3] = [
     ("modelMapping", "is changed with PUT /api/model-mapping"),
     ("logLevel", "is changed with PUT /api/settings/log-level"),
     (
         "pool",
         "comes from the configuration ([pool] / KIRO_POOL_*) and is read-only here",
-    ),
-    (
-        "retention",
-        "comes from the configuration and is read-only here",
     ),
 ];
 
@@ -99,13 +117,14 @@ impl Settings {
                 "defaultModel" => next.default_model = default_model(value, &check_model)?,
                 "thinkingFormat" => next.thinking_format = thinking_format(value)?,
                 "notice" => next.notice = notice(&self.notice, value)?,
+                "retention" => next.retention = retention(self.retention, value)?,
                 other => {
                     if let Some((_, why)) = READ_ONLY.iter().find(|(name, _)| *name == other) {
                         return Err(field_error(other, *why));
                     }
                     return Err(field_error(
                         other,
-                        "is not a setting (defaultModel, thinkingFormat, notice)",
+                        "is not a setting (defaultModel, thinkingFormat, notice, retention)",
                     ));
                 }
             }
@@ -191,6 +210,58 @@ fn notice(current: &Notice, value: &Value) -> Result<Notice, FieldError> {
     Ok(next)
 }
 
+/// A whole number in `min..=max` for `field`; `null` gives `None` (back to the configured
+/// value).
+fn bounded(field: &str, value: &Value, min: u64, max: u64) -> Result<Option<u64>, FieldError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => match n.as_u64() {
+            Some(v) if (min..=max).contains(&v) => Ok(Some(v)),
+            _ => Err(field_error(
+                field,
+                format!("must be a whole number from {min} to {max}"),
+            )),
+        },
+        other => Err(wrong_type(field, "a whole number or null", other)),
+    }
+}
+
+fn retention(current: Retention, value: &Value) -> Result<Retention, FieldError> {
+    let Value::Object(fields) = value else {
+        return Err(wrong_type(
+            "retention",
+            "an object {\"requestLogSize\"?, \"retentionDays\"?, \"dailyRetentionDays\"?}",
+            value,
+        ));
+    };
+    let days = |field: &str, v: &Value, max: u32| {
+        bounded(field, v, 1, u64::from(max)).map(|d| d.map(|d| u32::try_from(d).unwrap_or(max)))
+    };
+    let mut next = current;
+    for (field, v) in fields {
+        match field.as_str() {
+            "requestLogSize" => {
+                next.request_log_size =
+                    bounded("retention.requestLogSize", v, 0, MAX_REQUEST_LOG_SIZE)?;
+            }
+            "retentionDays" => {
+                next.retention_days = days("retention.retentionDays", v, MAX_RETENTION_DAYS)?;
+            }
+            "dailyRetentionDays" => {
+                next.daily_retention_days =
+                    days("retention.dailyRetentionDays", v, MAX_DAILY_RETENTION_DAYS)?;
+            }
+            other => {
+                return Err(field_error(
+                    &format!("retention.{other}"),
+                    "is not a retention field (requestLogSize, retentionDays, dailyRetentionDays)",
+                ));
+            }
+        }
+    }
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +293,16 @@ mod tests {
         assert_eq!(s.default_model.as_deref(), Some("claude-sonnet-4.5"));
         let s = patch(&s, json!({"defaultModel": null})).unwrap();
         assert_eq!(s.default_model, None);
+        let s = patch(
+            &s,
+            json!({"retention": {"requestLogSize": 0, "retentionDays": 7}}),
+        )
+        .unwrap();
+        assert_eq!(s.retention.request_log_size, Some(0));
+        let s = patch(&s, json!({"retention": {"retentionDays": null}})).unwrap();
+        assert_eq!(s.retention.retention_days, None);
+        assert_eq!(s.retention.request_log_size, Some(0));
+        assert_eq!(s.thinking_format, ThinkingFormat::ThinkTags);
     }
 
     #[test]
@@ -247,6 +328,24 @@ mod tests {
             "notice.markdown"
         );
         assert_eq!(field(json!({"pool": {}})), "pool");
+        assert_eq!(field(json!({"retention": 5})), "retention");
+        assert_eq!(
+            field(json!({"retention": {"requestLogSize": -1}})),
+            "retention.requestLogSize"
+        );
+        assert_eq!(
+            field(json!({"retention": {"retentionDays": 0}})),
+            "retention.retentionDays"
+        );
+        assert_eq!(
+            field(json!({"retention": {"dailyRetentionDays": "a year"}})),
+            "retention.dailyRetentionDays"
+        );
+        assert_eq!(
+            field(json!({"retention": {"retentionDays": 1.5}})),
+            "retention.retentionDays"
+        );
+        assert_eq!(field(json!({"retention": {"weeks": 1}})), "retention.weeks");
         assert_eq!(field(json!({"bogus": 1})), "bogus");
         let e = patch(&s, json!({"logLevel": "debug"})).unwrap_err();
         assert!(e.to_string().contains("/api/settings/log-level"), "{e}");

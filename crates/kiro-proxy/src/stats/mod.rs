@@ -6,7 +6,8 @@
 //! [`RequestRecord`]s of `crate::telemetry` by pushing each into a bounded channel (a full
 //! channel drops the record and counts it, see [`Stats::dropped`]); a background writer
 //! ([`Stats::spawn_writer`]) takes them in batches, one transaction per batch, keeps the log at
-//! its size and prunes what is older than the retention, once an hour. [`Stats::flush`] waits
+//! its size and prunes what is older than the retention (daily aggregates: the daily
+//! retention), once an hour. [`Stats::flush`] waits
 //! until everything recorded so far is written (graceful shutdown, tests).
 //!
 //! No prompt or completion text is stored. Body capture is a separate, later switch, off:
@@ -60,7 +61,12 @@ struct Shared {
     written: AtomicU64,
     request_log_size: AtomicUsize,
     retention_days: AtomicU32,
+    daily_retention_days: AtomicU32,
 }
+
+/// Days the daily aggregates are kept unless the runtime settings say otherwise: over a
+/// year, so that a month can be compared with the same month last year.
+pub const DEFAULT_DAILY_RETENTION_DAYS: u32 = 400;
 
 #[derive(Debug)]
 struct Inner {
@@ -92,6 +98,7 @@ impl Stats {
                     written: AtomicU64::new(0),
                     request_log_size: AtomicUsize::new(config.request_log_size),
                     retention_days: AtomicU32::new(config.retention_days),
+                    daily_retention_days: AtomicU32::new(DEFAULT_DAILY_RETENTION_DAYS),
                 }),
             }),
         }
@@ -147,6 +154,21 @@ impl Stats {
             .shared
             .retention_days
             .store(days.max(1), Ordering::Relaxed);
+    }
+
+    /// Changes the retention of the daily aggregates at runtime (applied at the next
+    /// pruning, within the hour).
+    pub fn set_daily_retention_days(&self, days: u32) {
+        self.inner
+            .shared
+            .daily_retention_days
+            .store(days.max(1), Ordering::Relaxed);
+    }
+
+    /// Prunes now what is past the retention or over the log size, instead of waiting for
+    /// the hourly pruning (tests, and after the operator shortened the retention).
+    pub async fn prune_now(&self) -> Result<(), crate::store::StoreError> {
+        writer::prune(&self.inner.shared).await
     }
 }
 

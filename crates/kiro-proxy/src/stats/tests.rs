@@ -224,3 +224,37 @@ async fn filters_and_keyset_paging() {
     );
     assert!(get_request(&store, "nope").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn pruning_drops_daily_aggregates_past_the_daily_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let stats = Stats::new(store.clone(), &config(100, 64));
+    stats.spawn_writer();
+    // Today, 10 days ago and 500 days ago (the last past the default 400 days).
+    for (i, days_ago) in [(0, 0), (1, 10), (2, 500)] {
+        let mut r = record(i, 200);
+        r.started_at_ms -= days_ago * 86_400_000;
+        stats.observe(&r);
+    }
+    stats.flush().await;
+    let daily = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stats_daily")
+            .fetch_one(store.sqlite())
+            .await
+            .unwrap();
+        n
+    };
+    // (The writer's own pruning at start may already have dropped the oldest row.)
+    stats.prune_now().await.unwrap();
+    assert_eq!(daily().await, 2, "500 days old: past the default");
+    stats.set_daily_retention_days(5);
+    stats.prune_now().await.unwrap();
+    assert_eq!(daily().await, 1, "10 days old: past 5 days");
+    // The request log follows its own retention (30 days): only today's row stays.
+    let (log,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM request_log")
+        .fetch_one(store.sqlite())
+        .await
+        .unwrap();
+    assert_eq!(log, 2);
+}

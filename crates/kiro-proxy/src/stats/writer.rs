@@ -349,12 +349,14 @@ async fn upsert_aggregate(
     Ok(())
 }
 
-/// Drops request log rows and hourly aggregates older than the retention, and log rows over
-/// the size (after a runtime change).
-async fn prune(shared: &Shared) -> Result<(), StoreError> {
+/// Drops request log rows and hourly aggregates older than the retention, daily aggregates
+/// older than the daily retention, and log rows over the size (after a runtime change).
+pub(super) async fn prune(shared: &Shared) -> Result<(), StoreError> {
     let days = i64::from(shared.retention_days.load(Ordering::Relaxed).max(1));
+    let daily_days = i64::from(shared.daily_retention_days.load(Ordering::Relaxed).max(1));
     let log_size = shared.request_log_size.load(Ordering::Relaxed);
-    let cutoff_secs = crate::store::unix_now() - days * DAY_SECS;
+    let now = crate::store::unix_now();
+    let cutoff_secs = now - days * DAY_SECS;
     let pool = shared.store.sqlite();
     let log = sqlx::query("DELETE FROM request_log WHERE started_at_ms < ?")
         .bind(cutoff_secs.saturating_mul(1000))
@@ -364,15 +366,25 @@ async fn prune(shared: &Shared) -> Result<(), StoreError> {
         .bind(cutoff_secs)
         .execute(pool)
         .await?;
-    sqlx::query("DELETE FROM request_log WHERE seq <= (SELECT MAX(seq) FROM request_log) - ?")
-        .bind(i64::try_from(log_size).unwrap_or(i64::MAX))
+    let daily = sqlx::query("DELETE FROM stats_daily WHERE bucket < ?")
+        .bind(now - daily_days * DAY_SECS)
         .execute(pool)
         .await?;
-    if log.rows_affected() + hourly.rows_affected() > 0 {
+    if log_size == 0 {
+        sqlx::query("DELETE FROM request_log").execute(pool).await?;
+    } else {
+        sqlx::query("DELETE FROM request_log WHERE seq <= (SELECT MAX(seq) FROM request_log) - ?")
+            .bind(i64::try_from(log_size).unwrap_or(i64::MAX))
+            .execute(pool)
+            .await?;
+    }
+    if log.rows_affected() + hourly.rows_affected() + daily.rows_affected() > 0 {
         tracing::info!(
             request_log = log.rows_affected(),
             hourly = hourly.rows_affected(),
+            daily = daily.rows_affected(),
             days,
+            daily_days,
             "pruned statistics past their retention"
         );
     }
