@@ -454,12 +454,10 @@ async fn socks5_and_socks5h_proxies_carry_refresh_and_usage() {
 #[tokio::test]
 async fn an_unreachable_proxy_fails_instead_of_going_direct() {
     let sim = sim().await;
-    // A port with nothing listening.
-    let dead = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port with nothing listening. Port 1 is privileged, so no server of a test running in
+    // parallel (they bind port 0, which never hands out ports below 1024) can take it, as could
+    // happen with a port bound and released here.
+    let dead = "127.0.0.1:1";
     let s = sim_account(&sim, AccountKind::Social);
     let mut a = account(&s, Some(format!("http://{dead}")));
     a.credentials.expires_at = Some(i64::MAX / 2);
