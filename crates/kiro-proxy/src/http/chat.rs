@@ -12,7 +12,6 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
@@ -38,35 +37,21 @@ use crate::upstream::{AccountAuth, ChatStream, UpstreamError};
 
 pub async fn anthropic_messages(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    admitted: Option<Extension<ClientIdentity>>,
-    ip: Option<Extension<ClientIp>>,
+    front: Front,
     rid: RequestId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let front = Front {
-        peer,
-        identity: admitted.map(|Extension(i)| i),
-        ip: ip.map(|Extension(ClientIp(ip))| ip),
-    };
     handle(app, Dialect::Anthropic, front, rid, headers, body).await
 }
 
 pub async fn openai_chat(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    admitted: Option<Extension<ClientIdentity>>,
-    ip: Option<Extension<ClientIp>>,
+    front: Front,
     rid: RequestId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let front = Front {
-        peer,
-        identity: admitted.map(|Extension(i)| i),
-        ip: ip.map(|Extension(ClientIp(ip))| ip),
-    };
     handle(app, Dialect::OpenAi, front, rid, headers, body).await
 }
 
@@ -116,13 +101,34 @@ pub fn client_ip(_app: &App, peer: SocketAddr, _headers: &HeaderMap) -> IpAddr {
     peer.ip().to_canonical()
 }
 
-/// What the traffic middleware in front of the chat routes already established.
-struct Front {
-    peer: SocketAddr,
-    /// The key it accepted (so it is not checked twice).
-    identity: Option<ClientIdentity>,
+/// Who is calling, as far as the traffic middleware in front of the client routes already
+/// established it (the key is then not checked twice).
+#[derive(Debug)]
+pub struct Front {
+    pub peer: SocketAddr,
+    /// The key the middleware accepted.
+    pub identity: Option<ClientIdentity>,
     /// The client address after trusted-proxy handling.
-    ip: Option<IpAddr>,
+    pub ip: Option<IpAddr>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Front {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        Ok(Front {
+            peer,
+            identity: parts.extensions.get::<ClientIdentity>().cloned(),
+            ip: parts.extensions.get::<ClientIp>().map(|ClientIp(ip)| *ip),
+        })
+    }
 }
 
 async fn handle(

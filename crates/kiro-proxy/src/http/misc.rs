@@ -11,7 +11,7 @@ use dialects::canonical::ClientError;
 use dialects::openai;
 use serde_json::json;
 
-use super::chat::admit;
+use super::chat::{Front, admit, admit_as};
 use super::dialect::Dialect;
 use super::request_id::RequestId;
 use crate::app::AppState;
@@ -110,13 +110,15 @@ pub async fn models(
 /// `POST /v1/messages/count_tokens`: the same estimate the reply's usage falls back to.
 pub async fn count_tokens(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    front: Front,
     rid: RequestId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let dialect = Dialect::Anthropic;
-    let counted = admit(&app, dialect, peer, &headers, body).and_then(|body| {
+    let mut identity = front.identity;
+    let admitted = admit_as(&app, dialect, front.peer, &headers, body, &mut identity);
+    let counted = admitted.and_then(|body| {
         let req = anthropic::decode_count_tokens(&body)?;
         app.catalogue().resolve(&req.model, &app.mapping())?;
         Ok(dialects::tokens::estimate_request(&req))
