@@ -126,11 +126,12 @@ impl App {
         telemetry.subscribe(metrics.clone());
         let stats = Stats::new(store.clone(), &config.stats);
         settings.attach_stats(stats.clone());
+        settings.attach_pool(pool.clone());
         telemetry.subscribe(Arc::new(stats.clone()));
         let limits = Limits::load(&config, store.clone(), client_auth.clone()).await?;
         telemetry.subscribe(Arc::new(limits.clone()));
         admin.set_limits(limits.clone());
-        Ok(Arc::new(App {
+        let app = Arc::new(App {
             pool,
             config,
             store,
@@ -145,7 +146,19 @@ impl App {
             limits,
             mapping: RwLock::new(Arc::new(mapping)),
             catalogue: RwLock::new(Arc::new(ModelCatalogue::builtin())),
-        }))
+        });
+        app.admin.set_refresher(admin::AccountRefresher::new(
+            app.pool.clone(),
+            app.tokens.clone(),
+            app.maintenance(),
+        ));
+        let weak = Arc::downgrade(&app);
+        app.admin.set_models_view(Box::new(move || {
+            weak.upgrade()
+                .map(|app| models_json(&app.catalogue()))
+                .unwrap_or_else(|| serde_json::json!([]))
+        }));
+        Ok(app)
     }
 
     /// The operator's model mapping in effect.
@@ -312,4 +325,28 @@ fn same_account(a: &Account, b: &Account) -> bool {
         && x.client_secret == y.client_secret
         && x.client_secret_expires_at == y.client_secret_expires_at
         && x.api_key == y.api_key
+}
+
+/// The catalogue as `/api/models` shows it.
+fn models_json(catalogue: &ModelCatalogue) -> serde_json::Value {
+    use dialects::models::ThinkingSupport;
+    catalogue
+        .models()
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.id,
+                "contextWindow": m.context_window,
+                "maxOutputTokens": m.max_output_tokens,
+                "creditMultiplier": m.credit_multiplier,
+                "images": m.images,
+                "thinking": match m.thinking {
+                    ThinkingSupport::Native { .. } => "native",
+                    ThinkingSupport::Tags => "tags",
+                    ThinkingSupport::None => "none",
+                },
+                "thinkingByDefault": m.thinking_by_default,
+            })
+        })
+        .collect()
 }

@@ -59,6 +59,8 @@
 //! | `stats.request_log_size` | `KIRO_REQUEST_LOG_SIZE` | | `10000` (most recent requests kept; `0`: none) |
 //! | `stats.retention_days` | `KIRO_STATS_RETENTION_DAYS` | | `30` (request log and hourly aggregates; daily aggregates are kept 400 days, changeable at runtime with `PUT /api/settings` `retention.dailyRetentionDays`) |
 //! | `stats.queue_size` | `KIRO_STATS_QUEUE_SIZE` | | `4096` (records awaiting the writer; more are dropped and counted) |
+//! | `stats.capture_bodies` | `KIRO_CAPTURE_BODIES` | | `false` (keep request and reply bodies with the log, secrets redacted; changeable at runtime with `PUT /api/settings` `bodyCapture`) |
+//! | `stats.capture_max_bytes` | `KIRO_CAPTURE_MAX_BYTES` | | `65536` (cap of each captured body; 256 to 16777216) |
 //! | `ops.metrics_token` | `KIRO_METRICS_TOKEN` | | none: `GET /metrics` is open (set one when the port is reachable by others) |
 //! | `ops.shutdown_grace` | `KIRO_SHUTDOWN_GRACE` | | `30s` (open replies finish within it after SIGTERM/SIGINT) |
 //! | — | `KIRO_LOG` | | `info` (a `tracing` filter such as `info,kiro_proxy=debug`; changeable at runtime) |
@@ -83,7 +85,9 @@ mod traffic;
 
 pub use ops::OpsConfig;
 pub use pool::PoolConfig;
-pub use stats::StatsConfig;
+pub use stats::{
+    DEFAULT_CAPTURE_MAX_BYTES, MAX_CAPTURE_MAX_BYTES, MIN_CAPTURE_MAX_BYTES, StatsConfig,
+};
 pub use traffic::TrafficConfig;
 
 /// Options of `kiro-proxy serve` (also the default command).

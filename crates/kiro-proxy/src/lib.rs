@@ -5,6 +5,7 @@ pub mod admin;
 pub mod app;
 pub mod client_auth;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod http;
 pub mod images;

@@ -5,11 +5,13 @@
 //! observer must return at once (push to a channel, bump an atomic) so the hot path never waits
 //! on a lock held across I/O or on the disk.
 
+mod capture;
 mod trace;
 
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
+pub use capture::CapturedBodies;
 pub use trace::{CLIENT_CLOSED, Trace, kind_label, stop_label, unix_millis};
 
 use crate::client_auth::ClientIdentity;
@@ -83,6 +85,10 @@ pub struct RequestRecord {
     pub upstream_ms: f64,
     /// The client went away before the reply ended.
     pub client_disconnected: bool,
+    /// The request and reply bodies, only while body capture is on (not redacted yet: only
+    /// the statistics writer reads them, and redacts them before they are stored).
+    #[serde(skip)]
+    pub bodies: Option<Arc<CapturedBodies>>,
 }
 
 /// Something that keeps statistics of requests. Must not block.
@@ -173,6 +179,7 @@ mod tests {
             ttft_ms: None,
             upstream_ms: 0.0,
             client_disconnected: false,
+            bodies: None,
         };
         t.record(&rec);
         assert_eq!(*a.0.lock().unwrap(), ["r1"]);

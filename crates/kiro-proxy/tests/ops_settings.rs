@@ -62,7 +62,10 @@ async fn settings_validate_and_survive_a_restart() {
         (json!({"defaultModel": 7}), "defaultModel"),
         (json!({"notice": {"enabled": true}}), "notice.markdown"),
         (json!({"notice": {"enabled": "yes"}}), "notice.enabled"),
-        (json!({"pool": {"maxConcurrency": 2}}), "pool"),
+        (
+            json!({"pool": {"maxConcurrency": 0}}),
+            "pool.maxConcurrency",
+        ),
         (json!({"modelMapping": {}}), "modelMapping"),
         (json!({"nonsense": 1}), "nonsense"),
     ] {

@@ -56,11 +56,20 @@ impl Maintenance {
 
     /// Runs the keep-alive pass now and then every `refresh_interval`, forever.
     pub async fn run_keepalive(self) {
-        let every = self.pool.config().refresh_interval;
         loop {
             let report = self.keepalive_pass().await;
             tracing::debug!(?report, "keep-alive pass done");
-            tokio::time::sleep(every).await;
+            // A new period (runtime settings) applies to the sleep under way: the next pass
+            // comes the new period after the last one.
+            let last = tokio::time::Instant::now();
+            loop {
+                let changed = self.pool.tuning_changed();
+                let next = last + self.pool.config().refresh_interval;
+                tokio::select! {
+                    () = tokio::time::sleep_until(next) => break,
+                    () = changed => {}
+                }
+            }
         }
     }
 

@@ -52,7 +52,8 @@ impl Lease {
     /// counts a success).
     pub fn succeeded(&mut self) {
         let admission = self.take_admission();
-        let circuit = &self.pool.shared.circuit;
+        let tuning = self.pool.tuning();
+        let circuit = &tuning.circuit;
         let changed = self.pool.with_slot_quiet(&self.account_id, |slot, now| {
             slot.stats.successes += 1;
             let was_closed = slot.circuit.state(now) == CircuitState::Closed;
@@ -72,7 +73,8 @@ impl Lease {
     /// circuit breaker (see `accounts::reaction::counts_against_account`).
     pub fn failed(&mut self, label: &str, message: &str, counts: bool) {
         let admission = self.take_admission();
-        let circuit = &self.pool.shared.circuit;
+        let tuning = self.pool.tuning();
+        let circuit = &tuning.circuit;
         let now_unix = crate::store::unix_now();
         let opened = self.pool.with_slot_quiet(&self.account_id, |slot, now| {
             slot.stats.failure(label, message, now_unix);

@@ -25,6 +25,7 @@ mod stats;
 mod status_sync;
 mod sticky;
 mod tokens;
+mod tuning;
 mod view;
 
 pub use circuit::{Admission, CircuitConfig, CircuitState};

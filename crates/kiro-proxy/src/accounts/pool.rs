@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::circuit::{Admission, Circuit, CircuitConfig};
+use super::circuit::{Admission, Circuit};
 pub(super) use super::health::Health;
 pub use super::health::Unavailable;
 use super::lease::{Lease, Pick};
@@ -27,6 +27,7 @@ use super::registry::AccountRegistry;
 use super::select::SmoothWeighted;
 use super::stats::AccountStats;
 use super::sticky::StickySessions;
+use super::tuning::{Tuning, TuningCell};
 use crate::config::PoolConfig;
 
 /// The pool's state of one account.
@@ -95,7 +96,7 @@ pub(super) enum Verdict {
 pub(super) struct State {
     pub(super) accounts: HashMap<String, Slot>,
     swrr: SmoothWeighted,
-    sticky: StickySessions,
+    pub(super) sticky: StickySessions,
 }
 
 impl State {
@@ -108,8 +109,8 @@ impl State {
 
 pub(super) struct Shared {
     pub(super) registry: Arc<AccountRegistry>,
-    pub(super) config: PoolConfig,
-    pub(super) circuit: CircuitConfig,
+    /// The thresholds, changeable at runtime (see `accounts::tuning`).
+    pub(super) tuning: TuningCell,
     pub(super) state: Mutex<State>,
     /// A lease ended: requests waiting for a free slot look again.
     pub(super) released: tokio::sync::Notify,
@@ -117,6 +118,8 @@ pub(super) struct Shared {
     pub(super) quota_wake: tokio::sync::Notify,
     /// An account's health changed: its persisted status may need writing.
     pub(super) status_wake: tokio::sync::Notify,
+    /// The thresholds changed.
+    pub(super) tuning_changed: tokio::sync::Notify,
 }
 
 /// The pool's accounts and their health. Cheap to clone (shared state).
@@ -149,22 +152,11 @@ pub struct Want<'a> {
 
 impl Pool {
     pub fn new(registry: Arc<AccountRegistry>, config: PoolConfig) -> Self {
-        let circuit = CircuitConfig {
-            failures: config.circuit_failures,
-            failure_rate: f64::from(config.circuit_failure_rate) / 100.0,
-            min_requests: config.circuit_min_requests,
-            window: config.circuit_window,
-            open_delay: config.circuit_open_delay,
-            open_max: config.circuit_open_max,
-            probes: config.circuit_probes,
-            close_successes: config.circuit_close_successes,
-        };
         let sticky = StickySessions::new(config.sticky_ttl, config.sticky_max_sessions);
         Pool {
             shared: Arc::new(Shared {
                 registry,
-                config,
-                circuit,
+                tuning: TuningCell::new(config),
                 state: Mutex::new(State {
                     accounts: HashMap::new(),
                     swrr: SmoothWeighted::default(),
@@ -173,12 +165,9 @@ impl Pool {
                 released: tokio::sync::Notify::new(),
                 quota_wake: tokio::sync::Notify::new(),
                 status_wake: tokio::sync::Notify::new(),
+                tuning_changed: tokio::sync::Notify::new(),
             }),
         }
-    }
-
-    pub fn config(&self) -> &PoolConfig {
-        &self.shared.config
     }
 
     pub fn registry(&self) -> &Arc<AccountRegistry> {
@@ -204,15 +193,22 @@ impl Pool {
             .collect()
     }
 
-    /// How `slot` stands for a request for `model` at `now` (before the weight is normalised).
-    fn verdict(&self, slot: &Slot, enabled: bool, model: Option<&str>, now: Instant) -> Verdict {
+    /// How `slot` stands for a request for `model` at `now` (before the weight is normalised),
+    /// under the thresholds `t`.
+    fn verdict(
+        t: &Tuning,
+        slot: &Slot,
+        enabled: bool,
+        model: Option<&str>,
+        now: Instant,
+    ) -> Verdict {
         if !enabled || slot.weight == 0 {
             return Verdict::Out;
         }
         if slot.health_blocks(now) {
             return Verdict::Out;
         }
-        if slot.circuit.would_admit(now, &self.shared.circuit) == Admission::No {
+        if slot.circuit.would_admit(now, &t.circuit) == Admission::No {
             return Verdict::Out;
         }
         let quota = slot.quota.quota.as_ref();
@@ -221,7 +217,7 @@ impl Pool {
                 return Verdict::Plan;
             }
         }
-        if slot.in_flight >= self.shared.config.max_concurrency {
+        if slot.in_flight >= t.pool.max_concurrency {
             return Verdict::Busy;
         }
         let weight = f64::from(slot.weight);
@@ -231,6 +227,7 @@ impl Pool {
     /// One selection for one attempt.
     pub fn acquire(&self, want: &Want<'_>) -> Pick {
         let now = Instant::now();
+        let tuning = self.tuning();
         let roster = self.roster();
         let mut state = self.lock();
         let mut candidates: Vec<(&str, f64, Option<f64>)> = Vec::new();
@@ -240,7 +237,7 @@ impl Pool {
                 continue;
             }
             let slot = state.slot(id, now);
-            match self.verdict(slot, *enabled, Some(want.model), now) {
+            match Self::verdict(&tuning, slot, *enabled, Some(want.model), now) {
                 Verdict::Candidate { weight } => {
                     let spendable = slot
                         .quota
@@ -291,7 +288,7 @@ impl Pool {
                 (*id, w * factor)
             })
             .collect();
-        let session = want.session.filter(|_| self.shared.config.sticky_sessions);
+        let session = want.session.filter(|_| tuning.pool.sticky_sessions);
         let bound = session
             .and_then(|s| state.sticky.get(s, now))
             .map(str::to_owned);
@@ -305,7 +302,7 @@ impl Pool {
                 state.sticky.bind(s, &id, now);
             }
         }
-        let circuit_config = &self.shared.circuit;
+        let circuit_config = &tuning.circuit;
         let slot = state.slot(&id, now);
         let admission = slot.circuit.admit(now, circuit_config);
         slot.in_flight += 1;
@@ -338,6 +335,7 @@ impl Pool {
     /// Number of accounts that could serve a request now (ignoring plans and concurrency).
     pub fn usable_count(&self) -> usize {
         let now = Instant::now();
+        let tuning = self.tuning();
         let roster = self.roster();
         let mut state = self.lock();
         roster
@@ -345,7 +343,7 @@ impl Pool {
             .filter(|(id, enabled)| {
                 let slot = state.slot(id, now);
                 matches!(
-                    self.verdict(slot, *enabled, None, now),
+                    Self::verdict(&tuning, slot, *enabled, None, now),
                     Verdict::Candidate { .. } | Verdict::Busy
                 )
             })

@@ -26,7 +26,7 @@ impl Pool {
         } else {
             0.0
         };
-        let after_use = self.shared.config.quota_after_use;
+        let after_use = self.tuning().pool.quota_after_use;
         let now_unix = crate::store::unix_now();
         let (sooner, emptied) = self.with_slot_quiet(id, |slot, now| {
             slot.stats.credits += credits;
@@ -77,7 +77,7 @@ impl Pool {
     /// A fetch of `id`'s quota succeeded.
     pub fn quota_fetched(&self, id: &str, resp: &UsageLimitsResponse) {
         let quota = Quota::from_response(resp);
-        let interval = self.shared.config.quota_interval;
+        let interval = self.tuning().pool.quota_interval;
         let now_unix = crate::store::unix_now();
         tracing::debug!(
             account = id,
@@ -101,7 +101,7 @@ impl Pool {
     pub fn quota_failed(&self, id: &str, error: impl Into<String>) {
         let error = error.into();
         tracing::warn!(account = id, %error, "quota refresh failed; keeping the cached figure");
-        let retry = self.shared.config.quota_interval.min(RETRY_FAILED);
+        let retry = self.tuning().pool.quota_interval.min(RETRY_FAILED);
         let now_unix = crate::store::unix_now();
         self.with_slot_quiet(id, |slot, now| {
             slot.quota.last_error = Some((error, now_unix));
@@ -145,7 +145,7 @@ impl Pool {
     /// Makes every account whose cached quota is older than `quota_interval` (or missing, or
     /// whose last fetch failed) due now. Returns how many.
     pub fn mark_stale_quota_due(&self) -> usize {
-        let max_age = self.shared.config.quota_interval;
+        let max_age = self.tuning().pool.quota_interval;
         let now = Instant::now();
         let ids = self.shared.registry.ids();
         let mut state = self.lock();

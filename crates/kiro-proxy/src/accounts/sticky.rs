@@ -29,6 +29,13 @@ impl StickySessions {
         }
     }
 
+    /// New limits (a runtime change): bindings older than the new TTL read as expired, and
+    /// a smaller bound applies from the next new session.
+    pub fn set_limits(&mut self, ttl: Duration, max: usize) {
+        self.ttl = ttl;
+        self.max = max.max(1);
+    }
+
     /// The account bound to `session`, if the binding has not expired.
     pub fn get(&self, session: &str, now: Instant) -> Option<&str> {
         self.map

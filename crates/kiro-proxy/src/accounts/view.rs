@@ -106,10 +106,11 @@ impl Pool {
         let enabled = self.shared.registry.with(id, |a| a.enabled)?;
         let now = Instant::now();
         let now_unix = crate::store::unix_now();
+        let tuning = self.tuning();
         let limits = Limits {
-            max_concurrency: self.config().max_concurrency,
-            quota_interval: self.config().quota_interval,
-            circuit: &self.shared.circuit,
+            max_concurrency: tuning.pool.max_concurrency,
+            quota_interval: tuning.pool.quota_interval,
+            circuit: &tuning.circuit,
         };
         let mut state = self.lock();
         let slot = state.slot(id, now);

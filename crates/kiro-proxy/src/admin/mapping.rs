@@ -93,3 +93,18 @@ fn parse_mapping(body: &JsonBody) -> Result<BTreeMap<String, String>, ApiError> 
     }
     Ok(mapping)
 }
+
+/// `GET /api/models`: the upstream models in effect (context window, output limit, credit
+/// multiplier, image and thinking support), the alias mapping, and the default model.
+pub(super) async fn models(State(state): State<AdminState>) -> Result<Json<Value>, ApiError> {
+    let mapping =
+        effective_model_mapping(&state.inner.store, &state.inner.configured_mapping).await?;
+    let default_model = state
+        .runtime_settings()
+        .and_then(|s| s.current().default_model.clone());
+    Ok(Json(json!({
+        "models": state.models_view(),
+        "mapping": mapping,
+        "defaultModel": default_model,
+    })))
+}

@@ -1,7 +1,7 @@
 //! The admin API, mounted under `/api`: accounts, client keys and the model mapping.
 //!
-//! Every route but the OpenAPI document requires `Authorization: Bearer <admin token>` (see
-//! [`token`]); `crates/kiro-proxy/openapi.json` describes them all. Errors are
+//! Every route but the OpenAPI document and `/api/session` requires `Authorization: Bearer <admin
+//! token>` (see [`token`]) or the web console's session cookie (see [`session`]); `crates/kiro-proxy/openapi.json` describes them all. Errors are
 //! `{"error":{"message":…}}`. Timestamps in responses are Unix seconds. Changes are announced on
 //! [`AdminChanges`] so the pool and the model router can reload.
 //!
@@ -11,6 +11,7 @@
 //! | `GET /api/accounts` | `{"accounts": [view…]}` |
 //! | `PATCH /api/accounts/{id}` `{"label","enabled","weight","proxy","apiRegion","authRegion","profileArn"}` (any subset; `null` clears label, proxy, profileArn) | account view, 404 |
 //! | `POST /api/accounts/{id}/enable`, `/disable`, `/reset` | account view, 404 |
+//! | `POST /api/accounts/{id}/refresh` (token and quota now) | account view, 404; 502 with the upstream's reason (the account updated as the pool would) |
 //! | `DELETE /api/accounts/{id}` | 204, 404 |
 //! | `POST /api/accounts/import` (an IDE token, `{"token","clientRegistration"}`, a `kiro-accounts.json`, or an export) | `{"imported": [view…], "updated": [view…], "skipped": [{"account","reason"}…]}` |
 //! | `GET /api/accounts/export` | the complete backup, secrets included (attachment, `no-store`) |
@@ -22,11 +23,15 @@
 //! | `DELETE /api/keys/{id}` | 204, 404 |
 //! | `GET`/`PUT /api/traffic` `{"ipRateLimitPerMinute","blockedIps","trustedProxies","maxConcurrency","perKeyConcurrency"}` (PUT: any subset; `null` clears a limit) | the controls in effect; 400 naming the field |
 //! | `GET`/`PUT /api/model-mapping` | `{"mapping": {alias: upstreamId}}` |
+//! | `GET /api/models` | `{"models": [{"id","contextWindow","maxOutputTokens","creditMultiplier","images","thinking"}…], "mapping", "defaultModel"}` |
+//! | `GET /api/session` (no token) | `{"authenticated", "expiresAt"?}` for the console's cookie |
+//! | `POST /api/session` `{"token"}` (no token) | sets the console's session cookie; 401 wrong token, 429 after repeated failures |
+//! | `DELETE /api/session` | 204; the session is revoked and the cookie cleared |
 //! | `GET /api/requests?key=&account=&model=&status=&since=&until=&limit=&before=` (`status`: `429`, `4xx`, `error`, `ok`; `limit` ≤ 1000, default 100; `before`: a `next` cursor) | `{"requests": [entry…], "next"?}`, newest first |
-//! | `GET /api/requests/{requestId}` | one request log entry, 404 |
+//! | `GET /api/requests/{requestId}` | one request log entry (with `"bodies": {"request","response","truncated"}` when body capture was on for it; secrets redacted, capped), 404 |
 //! | `GET /api/stats?by=key\|account\|model\|status&period=hour\|day&since=&until=` | `{"period","since","until","buckets": [{"start","key"?,"account"?,"model"?,"status"?,"requests","errors","inputTokens","outputTokens","cacheReadTokens","cacheWriteTokens","credits","avgLatencyMs","avgTtftMs"}…], "totals"}` |
-//! | `GET /api/settings` | `{"defaultModel","thinkingFormat","notice":{"enabled","markdown"},"logLevel","modelMapping","pool","retention"}` (the last four read-only here) |
-//! | `PUT /api/settings` (any subset of `defaultModel`, `thinkingFormat`, `notice`) | as `GET`; 400 naming the field |
+//! | `GET /api/settings` | `{"defaultModel","thinkingFormat","notice":{"enabled","markdown"},"retention":{…},"bodyCapture":{"enabled","maxBytes"},"pool":{…thresholds},"logLevel","modelMapping"}` (the last two read-only here) |
+//! | `PUT /api/settings` (any subset of `defaultModel`, `thinkingFormat`, `notice`, `retention`, `bodyCapture`, `pool`; within an object any subset, `null` for the configured value) | as `GET`; 400 naming the field (`pool.circuitFailures`) |
 //! | `GET /api/openapi.json` (no token: it holds no secret) | the OpenAPI 3.1 document of these routes |
 //! | `GET`/`PUT /api/settings/log-level` `{"level"}` (e.g. `"debug"`, `"info,kiro_proxy=debug"`; not persisted) | `{"level"}` |
 
@@ -41,7 +46,9 @@ mod manage;
 mod mapping;
 mod new_account;
 mod openapi;
+mod refresh;
 mod requests;
+pub mod session;
 mod settings;
 mod stats;
 mod time;
@@ -63,6 +70,7 @@ pub use accounts::AccountView;
 pub use error::ApiError;
 pub use keys::{CLIENT_KEY_PREFIX, generate_client_key};
 pub use mapping::effective_model_mapping;
+pub use refresh::AccountRefresher;
 pub use token::{AdminToken, AdminTokenOrigin, init_admin_token, reset_admin_token};
 
 use crate::client_auth::{ClientAuth, bearer_token};
@@ -148,7 +156,24 @@ struct Inner {
     runtime_settings: std::sync::OnceLock<crate::settings::RuntimeSettings>,
     /// Key usage and `/api/traffic`, set once the limits exist.
     limits: std::sync::OnceLock<crate::limits::Limits>,
+    /// The model catalogue for `/api/models`, set once the app exists.
+    models_view: std::sync::OnceLock<ModelsViewHook>,
+    /// `POST /api/accounts/{id}/refresh`, set once the pool exists.
+    refresher: std::sync::OnceLock<AccountRefresher>,
+    /// Web console sessions.
+    sessions: session::Sessions,
 }
+
+struct ModelsViewHook(ModelsViewFn);
+
+impl std::fmt::Debug for ModelsViewHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ModelsViewHook")
+    }
+}
+
+/// Gives the model catalogue in effect as JSON `[{"id", "contextWindow", …}…]`.
+pub type ModelsViewFn = Box<dyn Fn() -> serde_json::Value + Send + Sync>;
 
 struct PoolViewHook(PoolViewFn);
 
@@ -185,6 +210,9 @@ impl AdminState {
                 pool_view: std::sync::OnceLock::new(),
                 runtime_settings: std::sync::OnceLock::new(),
                 limits: std::sync::OnceLock::new(),
+                models_view: std::sync::OnceLock::new(),
+                refresher: std::sync::OnceLock::new(),
+                sessions: session::Sessions::default(),
             }),
         }
     }
@@ -219,6 +247,26 @@ impl AdminState {
         self.inner.limits.get()
     }
 
+    /// Serves `POST /api/accounts/{id}/refresh` through `refresher`. Set once; later calls are
+    /// ignored.
+    pub fn set_refresher(&self, refresher: AccountRefresher) {
+        let _ = self.inner.refresher.set(refresher);
+    }
+
+    /// Serves the catalogue part of `/api/models` from `view`. Set once; later calls are
+    /// ignored.
+    pub fn set_models_view(&self, view: ModelsViewFn) {
+        let _ = self.inner.models_view.set(ModelsViewHook(view));
+    }
+
+    pub(crate) fn models_view(&self) -> serde_json::Value {
+        self.inner
+            .models_view
+            .get()
+            .map(|hook| (hook.0)())
+            .unwrap_or_else(|| serde_json::json!([]))
+    }
+
     /// The change notifications (subscribe here).
     pub fn changes(&self) -> &AdminChanges {
         &self.inner.changes
@@ -239,12 +287,14 @@ pub fn router(state: AdminState) -> Router {
         .route("/accounts/{id}/enable", post(manage::enable))
         .route("/accounts/{id}/disable", post(manage::disable))
         .route("/accounts/{id}/reset", post(manage::reset))
+        .route("/accounts/{id}/refresh", post(refresh::refresh))
         .route("/auth/device", post(device::start))
         .route("/auth/device/{session_id}", get(device::status))
         .route("/keys", get(keys::list).post(keys::create))
         .route("/keys/{id}", delete(keys::delete).patch(keys::patch))
         .route("/traffic", get(traffic::get).put(traffic::put))
         .route("/model-mapping", get(mapping::get).put(mapping::put))
+        .route("/models", get(mapping::models))
         .route("/requests", get(requests::list))
         .route("/requests/{request_id}", get(requests::get))
         .route("/stats", get(stats::get))
@@ -255,6 +305,12 @@ pub fn router(state: AdminState) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
         .route("/openapi.json", get(openapi::document))
+        .route(
+            "/session",
+            get(session::status)
+                .post(session::login)
+                .delete(session::logout),
+        )
         .with_state(state)
 }
 
@@ -265,9 +321,24 @@ async fn require_admin(State(state): State<AdminState>, request: Request, next: 
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token);
     match presented {
-        Some(token) if state.inner.token.verify(token) => next.run(request).await,
-        Some(_) => ApiError::unauthorized("invalid admin token").into_response(),
-        None => ApiError::unauthorized(
+        Some(token) if state.inner.token.verify(token) => return next.run(request).await,
+        Some(_) => return ApiError::unauthorized("invalid admin token").into_response(),
+        None => {}
+    }
+    match session::check_request(&state, request.method(), request.headers()) {
+        session::CookieAuth::Valid => next.run(request).await,
+        session::CookieAuth::MissingHeader => ApiError {
+            status: axum::http::StatusCode::FORBIDDEN,
+            message: format!(
+                "a change made with the console session must carry `{}: 1`",
+                session::CONSOLE_HEADER
+            ),
+        }
+        .into_response(),
+        session::CookieAuth::Invalid => {
+            ApiError::unauthorized("the console session has ended; log in again").into_response()
+        }
+        session::CookieAuth::Absent => ApiError::unauthorized(
             "admin token required: send `Authorization: Bearer <admin token>` (KIRO_ADMIN_TOKEN, \
              or the token printed at first start)",
         )

@@ -1,5 +1,6 @@
 //! `GET /api/requests` (the request log, filtered, newest first, keyset paging) and
-//! `GET /api/requests/{requestId}`.
+//! `GET /api/requests/{requestId}` (one entry; with `"bodies": {"request", "response",
+//! "truncated"}` when body capture was on for it — secrets redacted, each body capped).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -109,8 +110,16 @@ pub(super) async fn get(
     State(state): State<AdminState>,
     Path(request_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    match stats::get_request(&state.inner.store, &request_id).await? {
-        Some(entry) => Ok(Json(json!(entry))),
+    match stats::get_request_with_bodies(&state.inner.store, &request_id).await? {
+        Some((entry, bodies)) => {
+            let mut body = json!(entry);
+            // Only here, never in the list: bodies can be large, and are the operator's
+            // deliberate look.
+            if let Some(bodies) = bodies {
+                body["bodies"] = json!(bodies);
+            }
+            Ok(Json(body))
+        }
         None => Err(ApiError::not_found(format!(
             "no request {request_id} in the request log"
         ))),

@@ -3,13 +3,16 @@
 //!
 //! `GET /api/settings` answers
 //! `{"defaultModel", "thinkingFormat", "notice": {"enabled", "markdown"}, "retention":
-//! {"requestLogSize", "retentionDays", "dailyRetentionDays"}, "logLevel", "modelMapping",
-//! "pool"}`; the last three are shown for reference and changed elsewhere (a `PUT` naming one
-//! is a 400 saying where). `PUT` takes any subset of `defaultModel` (a model name, `null`
-//! clears), `thinkingFormat` (`reasoning_content`, `thinking`, `think`), `notice`
-//! (`{"enabled"?, "markdown"?}`) and `retention` (any subset; a number, or `null` for the
-//! configured value), and answers like `GET`. A retention change applies to the statistics
-//! at once (the log size from the next batch, the day limits at the next pruning).
+//! {"requestLogSize", "retentionDays", "dailyRetentionDays"}, "bodyCapture": {"enabled",
+//! "maxBytes"}, "pool": {…thresholds}, "logLevel", "modelMapping"}`; the last two are shown
+//! for reference and changed elsewhere (a `PUT` naming one is a 400 saying where). `PUT` takes
+//! any subset of `defaultModel` (a model name, `null` clears), `thinkingFormat`
+//! (`reasoning_content`, `thinking`, `think`), `notice` (`{"enabled"?, "markdown"?}`),
+//! `retention`, `bodyCapture` and `pool` (each any subset of its fields; `null` for a field
+//! puts it back to the configured value), and answers like `GET`. Every change applies at
+//! once: retention to the statistics (the log size from the next batch, the day limits at the
+//! next pruning), body capture from the next request, pool thresholds (`settings::pool`) from
+//! the pool's next decision. A bad value is a 400 naming the field (`pool.circuitFailures`).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -45,15 +48,15 @@ async fn view(state: &AdminState, runtime: &RuntimeSettings) -> Result<Value, Ap
     let s = runtime.current();
     let mapping =
         effective_model_mapping(&state.inner.store, &state.inner.configured_mapping).await?;
-    let configured = runtime.configured();
     Ok(json!({
         "defaultModel": s.default_model,
         "thinkingFormat": s.thinking_format,
         "notice": s.notice,
         "logLevel": runtime.log_control().map(|c| c.current()),
         "modelMapping": mapping,
-        "pool": configured["pool"],
+        "pool": runtime.pool_view(),
         "retention": runtime.retention_view(),
+        "bodyCapture": runtime.body_capture_view(),
     }))
 }
 

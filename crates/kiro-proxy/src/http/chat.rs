@@ -32,6 +32,7 @@ use crate::accounts::{Lease, Pick, Want};
 use crate::app::{App, AppState};
 use crate::client_auth::ClientIdentity;
 use crate::limits::ClientIp;
+use crate::stats::BodyCapture;
 use crate::telemetry::Trace;
 use crate::upstream::{AccountAuth, ChatStream, UpstreamError};
 
@@ -110,6 +111,8 @@ pub struct Front {
     pub identity: Option<ClientIdentity>,
     /// The client address after trusted-proxy handling.
     pub ip: Option<IpAddr>,
+    /// When the request reached the service (before the middleware and the body read).
+    pub arrived: Option<Instant>,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Front {
@@ -127,6 +130,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Front {
             peer,
             identity: parts.extensions.get::<ClientIdentity>().cloned(),
             ip: parts.extensions.get::<ClientIp>().map(|ClientIp(ip)| *ip),
+            arrived: parts.extensions.get::<super::trace::Arrived>().map(|a| a.0),
         })
     }
 }
@@ -142,13 +146,22 @@ async fn handle(
     let peer = front.peer;
     let ip = front.ip.unwrap_or_else(|| client_ip(&app, peer, &headers));
     let mut trace = Trace::start(&app.telemetry, rid.as_str(), dialect.label(), Some(ip));
+    if let Some(arrived) = front.arrived {
+        trace.arrived_at(arrived);
+    }
     let mut identity = front.identity;
     let admitted = admit_as(&app, dialect, peer, &headers, body, &mut identity);
     if let Some(identity) = &identity {
         trace.set_key(identity);
     }
     let result = match admitted {
-        Ok(body) => serve(app, dialect, &rid, &body, &mut trace).await,
+        Ok(body) => {
+            // The only cost of body capture while it is off: one atomic load.
+            if let BodyCapture::On { max_bytes } = app.stats.body_capture() {
+                trace.capture_request(&body, max_bytes);
+            }
+            serve(app, dialect, &rid, &body, &mut trace).await
+        }
         Err(e) => Err(e),
     };
     let resp = match result {
@@ -162,6 +175,7 @@ async fn handle(
                 error = %err,
                 "request refused"
             );
+            trace.capture_reply(|| dialect.error_body(&err, rid.as_str()).1);
             let mut resp = dialect.error_response(&err, rid.as_str());
             rid.stamp(resp.headers_mut());
             resp
@@ -276,6 +290,11 @@ async fn serve(
     };
     if prepared.req.stream {
         let encoder = app.settings.encoder(dialect, &prepared.req);
+        if trace.capturing() {
+            // The capture keeps the fold of the stream: readable text, not SSE deltas.
+            let start = StreamEvent::Start(start.clone());
+            trace.capture_stream(dialect.folder(&prepared.req), &start);
+        }
         Ok(stream_response(
             app,
             rid,
@@ -287,6 +306,7 @@ async fn serve(
     } else {
         let folder = app.settings.folder(dialect, &prepared.req);
         let (status, json) = fold_reply(&app, folder, start, committed, trace).await;
+        trace.capture_reply(|| json.clone());
         if status < 400 {
             // The whole body leaves at once.
             trace.first_byte();
@@ -326,8 +346,8 @@ fn account_effect(app: &App, lease: &mut Lease, fault: &UpstreamFault) {
         }
         Reaction::AccountCooldownAndSwitch { cooldown_secs } => {
             lease.failed(fault.label, &fault.message, counts_against_account(fault));
-            let cooldown = cooldown_secs.map_or(
-                app.config.pool.default_cooldown,
+            let cooldown = cooldown_secs.map_or_else(
+                || app.pool.config().default_cooldown,
                 std::time::Duration::from_secs,
             );
             app.pool.cooldown(&id, cooldown, fault.label);
@@ -363,7 +383,8 @@ async fn attempt_until_output(
     rid: &RequestId,
     trace: &mut Trace,
 ) -> Result<Committed, ClientError> {
-    let pool_config = &app.config.pool;
+    // The thresholds in effect when the request arrived (they may change at runtime).
+    let pool_config = &app.pool.config();
     let mut budget = Budget::new(pool_config);
     let session = session_key(&p.req);
     let model = p.opts.upstream_model.clone();

@@ -48,8 +48,11 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
 }
 
 /// `GET /` and `HEAD /` (Claude Code pre-connects with `HEAD /`).
-pub async fn root() -> Json<serde_json::Value> {
-    Json(json!({"name": "kiro-proxy", "status": "ok"}))
+pub async fn root(headers: HeaderMap) -> Response {
+    if crate::console::wants_html(&headers) {
+        return crate::console::index(&headers);
+    }
+    Json(json!({"name": "kiro-proxy", "status": "ok"})).into_response()
 }
 
 /// `POST /api/event_logging/batch`: client telemetry, accepted and dropped.

@@ -38,6 +38,7 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(misc::healthz))
         .route("/readyz", get(misc::readyz))
         .route("/", get(misc::root).head(misc::root))
+        .route("/ui/{*path}", get(crate::console::file))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             app.clone(),

@@ -23,9 +23,17 @@ use super::request_id::RequestId;
 use crate::app::AppState;
 use crate::metrics::StreamGauge;
 
+/// When the request reached the service (the outermost middleware), in its extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrived(pub Instant);
+
 /// The middleware (install with `axum::middleware::from_fn_with_state`).
 pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    // First thing: the request's latency (and the proxy overhead metric) counts from here, so
+    // that the middleware and reading the body are in it, as a client sees them.
+    let started = Instant::now();
     let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(Arrived(started));
     let rid = match RequestId::from_request_parts(&mut parts, &()).await {
         Ok(rid) => rid,
         Err(never) => match never {},
@@ -40,7 +48,6 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         method = %parts.method,
         path = %parts.uri.path(),
     );
-    let started = Instant::now();
     let mut resp = next
         .run(Request::from_parts(parts, body))
         .instrument(span.clone())

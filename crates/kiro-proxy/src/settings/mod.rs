@@ -11,6 +11,7 @@
 
 pub mod logging;
 pub mod notice;
+pub mod pool;
 mod reply;
 pub mod thinking;
 mod values;
@@ -23,11 +24,12 @@ use serde_json::{Map, Value, json};
 
 pub use logging::{LogControl, LogFormat, LogOptions};
 pub use thinking::ThinkingFormat;
-pub use values::{FieldError, Notice, READ_ONLY, Retention, Settings};
+pub use values::{BodyCaptureSetting, FieldError, Notice, READ_ONLY, Retention, Settings};
 
-use crate::config::{Config, StatsConfig};
+use crate::accounts::Pool;
+use crate::config::{Config, PoolConfig, StatsConfig};
 use crate::http::dialect::Dialect;
-use crate::stats::{DEFAULT_DAILY_RETENTION_DAYS, Stats};
+use crate::stats::{BodyCapture, DEFAULT_DAILY_RETENTION_DAYS, Stats};
 use crate::store::{Store, StoreError};
 use notice::{NoticeAdapter, SeenConversations};
 use reply::Adapters;
@@ -59,12 +61,15 @@ struct Inner {
     writing: tokio::sync::Mutex<()>,
     seen: Arc<SeenConversations>,
     log: OnceLock<LogControl>,
-    /// The configuration figures `GET /api/settings` shows read-only.
-    configured: Value,
-    /// The configured retention, under the runtime overrides.
+    /// The configured retention and body capture, under the runtime overrides.
     configured_stats: StatsConfig,
-    /// The statistics keeper the retention is applied to (set once the app has built it).
+    /// The configured pool thresholds, under the runtime overrides.
+    configured_pool: PoolConfig,
+    /// The statistics keeper the retention and body capture are applied to (set once the app
+    /// has built it).
     stats: OnceLock<Stats>,
+    /// The pool the thresholds are applied to (set once the app has built it).
+    pool: OnceLock<Pool>,
 }
 
 /// The statistics retention in effect: runtime overrides over the configuration.
@@ -93,9 +98,10 @@ impl RuntimeSettings {
                 writing: tokio::sync::Mutex::new(()),
                 seen: Arc::new(SeenConversations::default()),
                 log: OnceLock::new(),
-                configured: configured_view(config),
                 configured_stats: config.stats.clone(),
+                configured_pool: config.pool.clone(),
                 stats: OnceLock::new(),
+                pool: OnceLock::new(),
             }),
         }
     }
@@ -117,7 +123,7 @@ impl RuntimeSettings {
     ) -> Result<Arc<Settings>, UpdateError> {
         let _one_at_a_time = self.inner.writing.lock().await;
         let before = self.current();
-        let next = before.patched(patch, check_model)?;
+        let next = before.patched(patch, check_model, &self.inner.configured_pool)?;
         self.inner.store.put_setting(SETTING_RUNTIME, &next).await?;
         if next.notice.markdown != before.notice.markdown {
             // A new text is news to every conversation.
@@ -126,6 +132,12 @@ impl RuntimeSettings {
         let next = Arc::new(next);
         if next.retention != before.retention {
             self.apply_retention(&next);
+        }
+        if next.body_capture != before.body_capture {
+            self.apply_body_capture(&next);
+        }
+        if next.pool != before.pool {
+            self.apply_pool(&next);
         }
         *self
             .inner
@@ -140,8 +152,65 @@ impl RuntimeSettings {
     /// nothing.
     pub fn attach_stats(&self, stats: Stats) {
         if self.inner.stats.set(stats).is_ok() {
-            self.apply_retention(&self.current());
+            let current = self.current();
+            self.apply_retention(&current);
+            self.apply_body_capture(&current);
         }
+    }
+
+    /// Hands over the pool (the app does, once built) and applies the stored thresholds to it
+    /// at once, so a runtime change survives a restart. Later calls do nothing.
+    pub fn attach_pool(&self, pool: Pool) {
+        if self.inner.pool.set(pool).is_ok() {
+            self.apply_pool(&self.current());
+        }
+    }
+
+    /// Body capture in effect under `settings`.
+    fn body_capture_of(&self, settings: &Settings) -> BodyCapture {
+        let b = settings.body_capture;
+        let c = &self.inner.configured_stats;
+        BodyCapture::new(
+            b.enabled.unwrap_or(c.capture_bodies),
+            b.max_bytes.map_or(c.capture_max_bytes, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+        )
+    }
+
+    fn apply_body_capture(&self, settings: &Settings) {
+        if let Some(stats) = self.inner.stats.get() {
+            stats.set_body_capture(self.body_capture_of(settings));
+        }
+    }
+
+    /// Body capture as `GET /api/settings` shows it.
+    pub fn body_capture_view(&self) -> Value {
+        let settings = self.current();
+        let c = &self.inner.configured_stats;
+        let b = settings.body_capture;
+        json!({
+            "enabled": b.enabled.unwrap_or(c.capture_bodies),
+            "maxBytes": b.max_bytes.map_or(c.capture_max_bytes, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+        })
+    }
+
+    /// The pool thresholds in effect: runtime overrides over the configuration.
+    pub fn pool_config(&self) -> PoolConfig {
+        pool::effective(&self.inner.configured_pool, &self.current().pool)
+    }
+
+    fn apply_pool(&self, settings: &Settings) {
+        if let Some(p) = self.inner.pool.get() {
+            p.set_config(pool::effective(&self.inner.configured_pool, &settings.pool));
+        }
+    }
+
+    /// The pool thresholds in effect as `GET /api/settings` shows them.
+    pub fn pool_view(&self) -> Value {
+        pool::view(&self.pool_config())
     }
 
     /// The retention in effect under `settings`.
@@ -195,11 +264,6 @@ impl RuntimeSettings {
         self.inner.log.get()
     }
 
-    /// Configuration shown read-only next to the settings.
-    pub fn configured(&self) -> &Value {
-        &self.inner.configured
-    }
-
     /// The notice text, when the notice is on.
     pub fn notice_text(&self) -> Option<String> {
         self.current().notice.active().map(str::to_owned)
@@ -238,28 +302,4 @@ impl RuntimeSettings {
     pub fn folder(&self, dialect: Dialect, req: &Request) -> Box<dyn ReplyFolder> {
         self.adapters(dialect, req).folder(dialect.folder(req))
     }
-}
-
-/// Pool thresholds, from configuration.
-fn configured_view(config: &Config) -> Value {
-    let p = &config.pool;
-    let secs = |d: std::time::Duration| d.as_secs_f64();
-    json!({
-        "pool": {
-            "maxConcurrency": p.max_concurrency,
-            "leaseWaitSecs": secs(p.lease_wait),
-            "stickySessions": p.sticky_sessions,
-            "defaultCooldownSecs": secs(p.default_cooldown),
-            "failoverAttempts": p.failover_attempts,
-            "failoverBudgetSecs": secs(p.failover_budget),
-            "circuitFailures": p.circuit_failures,
-            "circuitFailureRate": p.circuit_failure_rate,
-            "circuitMinRequests": p.circuit_min_requests,
-            "circuitWindowSecs": secs(p.circuit_window),
-            "circuitOpenDelaySecs": secs(p.circuit_open_delay),
-            "circuitOpenMaxSecs": secs(p.circuit_open_max),
-            "refreshIntervalSecs": secs(p.refresh_interval),
-            "quotaIntervalSecs": secs(p.quota_interval),
-        },
-    })
 }

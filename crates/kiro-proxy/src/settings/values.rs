@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::thinking::ThinkingFormat;
+use crate::config::{MAX_CAPTURE_MAX_BYTES, MIN_CAPTURE_MAX_BYTES, PoolConfig};
 
 /// Longest notice accepted (characters): it is appended to replies.
 pub const MAX_NOTICE_CHARS: usize = 4_000;
@@ -25,6 +26,22 @@ pub struct Settings {
     pub notice: Notice,
     /// Statistics retention set at runtime; what is not set comes from the configuration.
     pub retention: Retention,
+    /// Body capture set at runtime; what is not set comes from the configuration.
+    pub body_capture: BodyCaptureSetting,
+    /// Pool thresholds set at runtime (field → value, as `GET` names them; see
+    /// [`super::pool`]); what is not set comes from the configuration.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub pool: Map<String, Value>,
+}
+
+/// Runtime overrides of body capture (see `crate::stats`). `None`: the configured value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BodyCaptureSetting {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
 }
 
 /// Largest request log accepted (as in the configuration).
@@ -71,7 +88,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+pub(super) fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_owned(),
         message: message.into(),
@@ -89,27 +106,25 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn wrong_type(field: &str, expected: &str, got: &Value) -> FieldError {
+pub(super) fn wrong_type(field: &str, expected: &str, got: &Value) -> FieldError {
     field_error(field, format!("must be {expected}, not {}", type_name(got)))
 }
 
 /// Fields `GET /api/settings` shows that are changed elsewhere, and where.
-pub const READ_ONLY: [(&str, &str); 3] = [
+pub const READ_ONLY: [(&str, &str); 2] = [
     ("modelMapping", "is changed with PUT /api/model-mapping"),
     ("logLevel", "is changed with PUT /api/settings/log-level"),
-    (
-        "pool",
-        "comes from the configuration ([pool] / KIRO_POOL_*) and is read-only here",
-    ),
 ];
 
 impl Settings {
     /// `self` with the fields of `patch` applied. `check_model` validates a default model
     /// (against the catalogue and mapping) and says what is wrong.
+    /// `configured_pool` is the configuration the pool overrides apply over.
     pub fn patched(
         &self,
         patch: &Map<String, Value>,
         check_model: impl Fn(&str) -> Result<(), String>,
+        configured_pool: &PoolConfig,
     ) -> Result<Settings, FieldError> {
         let mut next = self.clone();
         for (field, value) in patch {
@@ -118,13 +133,16 @@ impl Settings {
                 "thinkingFormat" => next.thinking_format = thinking_format(value)?,
                 "notice" => next.notice = notice(&self.notice, value)?,
                 "retention" => next.retention = retention(self.retention, value)?,
+                "bodyCapture" => next.body_capture = body_capture(self.body_capture, value)?,
+                "pool" => next.pool = super::pool::patched(configured_pool, &self.pool, value)?,
                 other => {
                     if let Some((_, why)) = READ_ONLY.iter().find(|(name, _)| *name == other) {
                         return Err(field_error(other, *why));
                     }
                     return Err(field_error(
                         other,
-                        "is not a setting (defaultModel, thinkingFormat, notice, retention)",
+                        "is not a setting (defaultModel, thinkingFormat, notice, retention, \
+                         bodyCapture, pool)",
                     ));
                 }
             }
@@ -262,6 +280,50 @@ fn retention(current: Retention, value: &Value) -> Result<Retention, FieldError>
     Ok(next)
 }
 
+fn body_capture(
+    current: BodyCaptureSetting,
+    value: &Value,
+) -> Result<BodyCaptureSetting, FieldError> {
+    let Value::Object(fields) = value else {
+        return Err(wrong_type(
+            "bodyCapture",
+            "an object {\"enabled\"?, \"maxBytes\"?}",
+            value,
+        ));
+    };
+    let mut next = current;
+    for (field, v) in fields {
+        match field.as_str() {
+            "enabled" => match v {
+                Value::Bool(b) => next.enabled = Some(*b),
+                Value::Null => next.enabled = None,
+                other => {
+                    return Err(wrong_type(
+                        "bodyCapture.enabled",
+                        "a boolean or null",
+                        other,
+                    ));
+                }
+            },
+            "maxBytes" => {
+                next.max_bytes = bounded(
+                    "bodyCapture.maxBytes",
+                    v,
+                    MIN_CAPTURE_MAX_BYTES as u64,
+                    MAX_CAPTURE_MAX_BYTES as u64,
+                )?;
+            }
+            other => {
+                return Err(field_error(
+                    &format!("bodyCapture.{other}"),
+                    "is not a body capture field (enabled, maxBytes)",
+                ));
+            }
+        }
+    }
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,13 +331,17 @@ mod tests {
 
     fn patch(s: &Settings, v: Value) -> Result<Settings, FieldError> {
         let Value::Object(map) = v else { panic!() };
-        s.patched(&map, |m| {
-            if m.starts_with("claude") {
-                Ok(())
-            } else {
-                Err(format!("`{m}` is not a known model"))
-            }
-        })
+        s.patched(
+            &map,
+            |m| {
+                if m.starts_with("claude") {
+                    Ok(())
+                } else {
+                    Err(format!("`{m}` is not a known model"))
+                }
+            },
+            &PoolConfig::default(),
+        )
     }
 
     #[test]
@@ -303,6 +369,21 @@ mod tests {
         assert_eq!(s.retention.retention_days, None);
         assert_eq!(s.retention.request_log_size, Some(0));
         assert_eq!(s.thinking_format, ThinkingFormat::ThinkTags);
+        let s = patch(&s, json!({"bodyCapture": {"enabled": true}})).unwrap();
+        assert_eq!(s.body_capture.enabled, Some(true));
+        let s = patch(&s, json!({"bodyCapture": {"maxBytes": 1024}})).unwrap();
+        assert_eq!(
+            s.body_capture,
+            BodyCaptureSetting {
+                enabled: Some(true),
+                max_bytes: Some(1024)
+            }
+        );
+        let s = patch(&s, json!({"bodyCapture": {"enabled": null}})).unwrap();
+        assert_eq!(s.body_capture.enabled, None);
+        let s = patch(&s, json!({"pool": {"maxConcurrency": 3}})).unwrap();
+        assert_eq!(s.pool["maxConcurrency"], 3);
+        assert_eq!(s.retention.request_log_size, Some(0));
     }
 
     #[test]
@@ -327,7 +408,28 @@ mod tests {
             field(json!({"notice": {"markdown": "x".repeat(MAX_NOTICE_CHARS + 1)}})),
             "notice.markdown"
         );
-        assert_eq!(field(json!({"pool": {}})), "pool");
+        assert_eq!(field(json!({"pool": []})), "pool");
+        assert_eq!(
+            field(json!({"pool": {"circuitFailures": 0}})),
+            "pool.circuitFailures"
+        );
+        assert_eq!(field(json!({"bodyCapture": true})), "bodyCapture");
+        assert_eq!(
+            field(json!({"bodyCapture": {"enabled": "yes"}})),
+            "bodyCapture.enabled"
+        );
+        assert_eq!(
+            field(json!({"bodyCapture": {"maxBytes": 10}})),
+            "bodyCapture.maxBytes"
+        );
+        assert_eq!(
+            field(json!({"bodyCapture": {"maxBytes": 16 * 1024 * 1024 + 1}})),
+            "bodyCapture.maxBytes"
+        );
+        assert_eq!(
+            field(json!({"bodyCapture": {"colour": 1}})),
+            "bodyCapture.colour"
+        );
         assert_eq!(field(json!({"retention": 5})), "retention");
         assert_eq!(
             field(json!({"retention": {"requestLogSize": -1}})),

@@ -10,12 +10,16 @@
 //! retention), once an hour. [`Stats::flush`] waits
 //! until everything recorded so far is written (graceful shutdown, tests).
 //!
-//! No prompt or completion text is stored. Body capture is a separate, later switch, off:
-//! when it comes, a captured body (secrets redacted, size capped) travels beside the record
-//! through the same channel ([`BodyCapture`]) into its own table keyed by the log row, so that
-//! turning it off again drops the bodies and nothing else.
+//! No prompt or completion text is stored unless the operator turns body capture on
+//! ([`BodyCapture`]: `stats.capture_bodies` / `KIRO_CAPTURE_BODIES`, or `PUT /api/settings`
+//! `bodyCapture`). The request path then keeps the request body and the reply in the record's
+//! `bodies` (one atomic load decides; nothing more happens while it is off); the writer
+//! redacts secrets ([`redact`]), caps each body and stores them in `request_bodies`
+//! (`migrations/0006_body_capture.sql`), one row per log row, deleted with it. Turning capture
+//! off stops new captures; bodies already stored go with their log rows.
 
 mod query;
+pub mod redact;
 mod writer;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -25,19 +29,34 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use query::{
     Bucket, By, Cursor, LogEntry, Period, RequestFilter, RequestPage, Series, StatsQuery,
-    StatusFilter, Totals, get_request, list_requests, series,
+    StatusFilter, StoredBodies, Totals, get_request, get_request_with_bodies, list_requests,
+    series,
 };
 
 use crate::config::StatsConfig;
 use crate::store::Store;
 use crate::telemetry::{RequestObserver, RequestRecord};
 
-/// Whether request and reply bodies are kept with the log. Only `Off` exists today; see the
-/// module docs for where capture plugs in.
+/// Whether request and reply bodies are kept with the log (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BodyCapture {
     #[default]
     Off,
+    /// Each body stored up to `max_bytes` (after redaction), with a marker when cut.
+    On { max_bytes: usize },
+}
+
+impl BodyCapture {
+    /// From the switch and the cap.
+    pub fn new(enabled: bool, max_bytes: usize) -> Self {
+        if enabled {
+            BodyCapture::On {
+                max_bytes: max_bytes.max(1),
+            }
+        } else {
+            BodyCapture::Off
+        }
+    }
 }
 
 /// What travels to the writer.
@@ -71,6 +90,8 @@ pub const DEFAULT_DAILY_RETENTION_DAYS: u32 = 400;
 #[derive(Debug)]
 struct Inner {
     tx: mpsc::Sender<Msg>,
+    /// Body capture's cap in bytes; 0 while capture is off (the request path's one load).
+    capture_max_bytes: AtomicUsize,
     /// Taken by [`Stats::spawn_writer`].
     rx: Mutex<Option<mpsc::Receiver<Msg>>>,
     running: AtomicBool,
@@ -90,6 +111,11 @@ impl Stats {
         Self {
             inner: Arc::new(Inner {
                 tx,
+                capture_max_bytes: AtomicUsize::new(if config.capture_bodies {
+                    config.capture_max_bytes.max(1)
+                } else {
+                    0
+                }),
                 rx: Mutex::new(Some(rx)),
                 running: AtomicBool::new(false),
                 shared: Arc::new(Shared {
@@ -163,6 +189,24 @@ impl Stats {
             .shared
             .daily_retention_days
             .store(days.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether bodies are captured now, and their cap (one atomic load: the request path asks
+    /// once per request).
+    pub fn body_capture(&self) -> BodyCapture {
+        match self.inner.capture_max_bytes.load(Ordering::Relaxed) {
+            0 => BodyCapture::Off,
+            max_bytes => BodyCapture::On { max_bytes },
+        }
+    }
+
+    /// Turns body capture on or off at runtime (from the next request).
+    pub fn set_body_capture(&self, capture: BodyCapture) {
+        let max = match capture {
+            BodyCapture::Off => 0,
+            BodyCapture::On { max_bytes } => max_bytes.max(1),
+        };
+        self.inner.capture_max_bytes.store(max, Ordering::Relaxed);
     }
 
     /// Prunes now what is past the retention or over the log size, instead of waiting for

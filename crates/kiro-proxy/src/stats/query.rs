@@ -246,6 +246,46 @@ pub async fn get_request(store: &Store, request_id: &str) -> Result<Option<LogEn
         .transpose()
 }
 
+/// The captured bodies of one request (secrets redacted, each capped), when capture was on.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredBodies {
+    pub request: Option<String>,
+    pub response: Option<String>,
+    /// Whether either body was cut at the cap (the text then ends with a marker).
+    pub truncated: bool,
+}
+
+/// [`get_request`] with the request's captured bodies, if any were stored.
+pub async fn get_request_with_bodies(
+    store: &Store,
+    request_id: &str,
+) -> Result<Option<(LogEntry, Option<StoredBodies>)>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {LOG_COLUMNS}, b.request AS body_request, b.response AS body_response, \
+         b.truncated AS body_truncated, b.log_seq AS body_seq \
+         FROM request_log LEFT JOIN request_bodies b ON b.log_seq = request_log.seq \
+         WHERE request_id = ? ORDER BY started_at_ms DESC, seq DESC LIMIT 1"
+    ))
+    .bind(request_id)
+    .fetch_optional(store.sqlite())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let (_, entry) = log_entry(&row)?;
+    let seq: Option<i64> = row.try_get("body_seq")?;
+    let bodies = match seq {
+        Some(_) => Some(StoredBodies {
+            request: row.try_get("body_request")?,
+            response: row.try_get("body_response")?,
+            truncated: row.try_get("body_truncated")?,
+        }),
+        None => None,
+    };
+    Ok(Some((entry, bodies)))
+}
+
 /// The period of the aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {

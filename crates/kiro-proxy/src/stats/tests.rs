@@ -44,6 +44,7 @@ fn record(i: i64, status: u16) -> RequestRecord {
         ttft_ms: Some(40.0),
         upstream_ms: 90.0,
         client_disconnected: false,
+        bodies: None,
     }
 }
 

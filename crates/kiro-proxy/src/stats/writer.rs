@@ -10,9 +10,9 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::{Msg, Shared};
+use super::{Msg, Shared, redact};
 use crate::store::StoreError;
-use crate::telemetry::{KeyRef, RequestRecord};
+use crate::telemetry::{CapturedBodies, KeyRef, RequestRecord};
 
 /// Most records written in one transaction.
 const MAX_BATCH: usize = 512;
@@ -94,11 +94,45 @@ async fn write_with_retry(shared: &Shared, prefixes: &mut Prefixes, batch: &[Req
     }
 }
 
-/// The key columns of a record: id, prefix, name.
+/// The key columns of a record: id, prefix, name; and its captured bodies, ready to store.
 struct KeyColumns<'a> {
     id: Option<std::borrow::Cow<'a, str>>,
     prefix: Option<String>,
     name: Option<&'a str>,
+    bodies: Option<BodyColumns>,
+}
+
+/// A record's captured bodies, redacted and capped.
+struct BodyColumns {
+    request: String,
+    response: Option<String>,
+    truncated: bool,
+}
+
+/// Redacts and caps what the request path captured (here, off the request path).
+fn body_columns(c: &CapturedBodies) -> BodyColumns {
+    // Lossy decoding only ever lengthens the text: shorter means a prefix was captured.
+    let whole = c.request.len() >= c.request_len;
+    let (request, request_cut) = redact::cap(
+        redact::redact(&c.request),
+        whole,
+        c.request_len,
+        c.max_bytes,
+    );
+    let (response, response_cut) = match &c.response {
+        Some(json) => {
+            let text = json.to_string();
+            let len = text.len();
+            let (text, cut) = redact::cap(redact::redact(&text), true, len, c.max_bytes);
+            (Some(text), cut)
+        }
+        None => (None, false),
+    };
+    BodyColumns {
+        request,
+        response,
+        truncated: request_cut || response_cut,
+    }
 }
 
 /// The key id as stored (see the migration).
@@ -217,6 +251,11 @@ async fn write(
                     KeyRef::Stored { name, .. } => Some(name.as_str()),
                     _ => None,
                 },
+                bodies: r
+                    .bodies
+                    .as_deref()
+                    .filter(|_| log_size > 0)
+                    .map(body_columns),
             });
         }
         keys
@@ -225,6 +264,17 @@ async fn write(
     if log_size > 0 {
         for (r, k) in batch.iter().zip(&keys) {
             insert_log_row(&mut tx, r, k).await?;
+            if let Some(b) = &k.bodies {
+                sqlx::query(
+                    "INSERT INTO request_bodies (log_seq, request, response, truncated) \
+                     VALUES (last_insert_rowid(), ?, ?, ?)",
+                )
+                .bind(&b.request)
+                .bind(b.response.as_deref())
+                .bind(b.truncated)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         // Row ids grow by one per insert and only the oldest rows are ever deleted, so this
         // keeps the newest `log_size` rows.

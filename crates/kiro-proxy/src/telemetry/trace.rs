@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use dialects::canonical::{ClientError, ErrorKind, StopReason, StreamEvent, Usage};
+use dialects::encode::ReplyFolder;
 
+use super::capture::Capture;
 use super::{KeyRef, RequestRecord, Telemetry};
 use crate::client_auth::ClientIdentity;
 
@@ -25,6 +27,8 @@ pub struct Trace {
     completed: bool,
     /// Label of the last upstream fault met, the most telling class when the request fails.
     last_fault: Option<&'static str>,
+    /// Body capture, only while the operator has it on.
+    capture: Option<Box<Capture>>,
     record: RequestRecord,
 }
 
@@ -42,6 +46,7 @@ impl Trace {
             upstream: Duration::ZERO,
             completed: false,
             last_fault: None,
+            capture: None,
             record: RequestRecord {
                 request_id: request_id.to_owned(),
                 started_at_ms: unix_millis(),
@@ -50,6 +55,12 @@ impl Trace {
                 ..blank_record()
             },
         }
+    }
+
+    /// Counts the latency from `arrived`, when the request reached the service, rather than
+    /// from the handler: the middleware and the body read are the proxy's work too.
+    pub fn arrived_at(&mut self, arrived: Instant) {
+        self.started = self.started.min(arrived);
     }
 
     /// The record as filled so far.
@@ -100,8 +111,37 @@ impl Trace {
         }
     }
 
+    /// Starts capturing bodies (body capture is on): the client's request `body`, cut at
+    /// `max_bytes` (plus a margin) by the statistics writer.
+    pub fn capture_request(&mut self, body: &[u8], max_bytes: usize) {
+        self.capture = Some(Box::new(Capture::new(body, max_bytes)));
+    }
+
+    /// Whether bodies are being captured for this request.
+    pub fn capturing(&self) -> bool {
+        self.capture.is_some()
+    }
+
+    /// Captures a streamed reply by folding its events with `folder`, starting with `start`
+    /// (does nothing unless capturing; ask [`Trace::capturing`] before building them).
+    pub fn capture_stream(&mut self, folder: Box<dyn ReplyFolder>, start: &StreamEvent) {
+        if let Some(c) = &mut self.capture {
+            c.fold_stream(folder, start);
+        }
+    }
+
+    /// Captures the JSON reply the client got (does nothing unless capturing).
+    pub fn capture_reply(&mut self, json: impl FnOnce() -> serde_json::Value) {
+        if let Some(c) = &mut self.capture {
+            c.reply(json());
+        }
+    }
+
     /// Notes what a reply event says about the outcome: the stop reason, an in-band error.
     pub fn event(&mut self, event: &StreamEvent) {
+        if let Some(c) = &mut self.capture {
+            c.event(event);
+        }
         match event {
             StreamEvent::Stop(reason) => self.record.stop_reason = Some(stop_label(reason)),
             StreamEvent::Error(err) if self.record.error.is_none() => {
@@ -149,6 +189,7 @@ impl Trace {
                 upstream: Duration::ZERO,
                 completed: true,
                 last_fault: None,
+                capture: None,
                 record: blank_record(),
             },
         )
@@ -164,6 +205,9 @@ impl Drop for Trace {
         r.latency_ms = millis(self.started.elapsed());
         r.upstream_ms = millis(self.upstream);
         r.client_disconnected = !self.completed;
+        if let Some(capture) = self.capture.take() {
+            r.bodies = Some(std::sync::Arc::new(capture.finish()));
+        }
         telemetry.record(r);
     }
 }
@@ -193,6 +237,7 @@ fn blank_record() -> RequestRecord {
         ttft_ms: None,
         upstream_ms: 0.0,
         client_disconnected: false,
+        bodies: None,
     }
 }
 

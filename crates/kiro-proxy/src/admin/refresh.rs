@@ -1,0 +1,162 @@
+//! `POST /api/accounts/{id}/refresh`: the operator's "refresh now". The account's access token
+//! is refreshed through the pool's [`TokenManager`] (forced, and single-flight with any refresh
+//! already under way) and its quota fetched, exactly as the keep-alive pass and the quota task
+//! would; the answer is the updated account view.
+//!
+//! A failure leaves the account as the background work would have left it (a permanent refresh
+//! failure marks it `needs_login`; a failed quota fetch is kept as the quota's last error) and
+//! answers 502 with the upstream's reason.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::AdminState;
+use super::accounts::AccountView;
+use super::error::ApiError;
+use crate::accounts::{Maintenance, Pool, TokenError, TokenManager};
+use crate::upstream::UpstreamError;
+
+/// Longest upstream message quoted in an error answer.
+const MAX_DETAIL_CHARS: usize = 200;
+
+/// What the refresh route needs of the running pool (set once the pool exists, see
+/// [`AdminState::set_refresher`]).
+#[derive(Clone)]
+pub struct AccountRefresher {
+    pool: Pool,
+    tokens: Arc<TokenManager>,
+    maintenance: Maintenance,
+}
+
+impl std::fmt::Debug for AccountRefresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRefresher").finish_non_exhaustive()
+    }
+}
+
+/// Why a refresh did not complete.
+#[derive(Debug)]
+enum RefreshError {
+    /// The store has the account but the pool has not loaded it yet (an add racing the reload).
+    NotLoaded,
+    Token(TokenError),
+    Quota(String),
+}
+
+impl AccountRefresher {
+    /// `maintenance` must work on `pool` and `tokens` (`App::maintenance()`).
+    pub fn new(pool: Pool, tokens: Arc<TokenManager>, maintenance: Maintenance) -> Self {
+        Self {
+            pool,
+            tokens,
+            maintenance,
+        }
+    }
+
+    async fn refresh(&self, id: &str) -> Result<(), RefreshError> {
+        if self.pool.registry().with(id, |_| ()).is_none() {
+            return Err(RefreshError::NotLoaded);
+        }
+        // An API key has nothing to refresh: `force_refresh` hands it back unchanged, and the
+        // quota fetch below is what proves it works.
+        match self.tokens.force_refresh(id).await {
+            Ok(_) => {}
+            Err(TokenError::UnknownAccount(_)) => return Err(RefreshError::NotLoaded),
+            Err(e) => {
+                // As the keep-alive pass does: an operator must act on a permanent failure.
+                if e.is_permanent() {
+                    self.pool.needs_login(id, e.to_string());
+                }
+                return Err(RefreshError::Token(e));
+            }
+        }
+        self.maintenance.refresh_quota(id).await;
+        // A failed fetch is kept as the quota's last error until one succeeds, so an error
+        // seen now is this fetch's (or a concurrent background fetch's, which says the same).
+        match self.pool.view(id).and_then(|v| v.quota.last_error) {
+            Some(error) => Err(RefreshError::Quota(error)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What the upstream said, when its answer had a message: an OIDC `error_description`, or the
+/// message of an AWS-style error body. Never the request (the refresh token is not echoed).
+fn upstream_detail(e: &UpstreamError) -> Option<String> {
+    let body = e.body()?;
+    let oidc = serde_json::from_slice::<kiro_wire::types::OidcError>(body)
+        .ok()
+        .and_then(|o| o.error_description)
+        .filter(|d| !d.trim().is_empty());
+    let message = oidc.or_else(|| e.error_body().and_then(|b| b.message().map(str::to_owned)))?;
+    Some(message.chars().take(MAX_DETAIL_CHARS).collect())
+}
+
+fn token_error(e: &TokenError) -> ApiError {
+    let status = match e {
+        TokenError::Refresh { .. } | TokenError::Expired { .. } => StatusCode::BAD_GATEWAY,
+        TokenError::Persist { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        // Nothing the upstream said: the account lacks what a refresh needs.
+        _ => StatusCode::CONFLICT,
+    };
+    let detail = match e {
+        TokenError::Refresh { source, .. } => upstream_detail(source),
+        _ => None,
+    };
+    let message = match detail {
+        Some(d) => format!("token refresh failed: {e}: {d}"),
+        None => format!("token refresh failed: {e}"),
+    };
+    ApiError { status, message }
+}
+
+pub(super) async fn refresh(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    let not_found = || ApiError::not_found(format!("no account with id {id}"));
+    state
+        .inner
+        .store
+        .get_account(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    let refresher = state.inner.refresher.get().ok_or_else(|| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: "the account pool is not running".to_owned(),
+    })?;
+    let outcome = refresher.refresh(&id).await;
+    match &outcome {
+        Ok(()) => tracing::info!(account_id = %id, "account refreshed by an operator"),
+        Err(e) => tracing::warn!(account_id = %id, error = ?e, "operator refresh failed"),
+    }
+    match outcome {
+        Ok(()) => {}
+        Err(RefreshError::NotLoaded) => {
+            return Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: format!(
+                    "account {id} is not in the pool yet (just added?); try again in a moment"
+                ),
+            });
+        }
+        Err(RefreshError::Token(e)) => return Err(token_error(&e)),
+        Err(RefreshError::Quota(error)) => {
+            return Err(ApiError {
+                status: StatusCode::BAD_GATEWAY,
+                message: format!("the token is fresh, but the quota fetch failed: {error}"),
+            });
+        }
+    }
+    // The refreshed credentials were saved before they were used: the row shows the new expiry.
+    let record = state
+        .inner
+        .store
+        .get_account(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(AccountView::with_pool(&record, &state)))
+}

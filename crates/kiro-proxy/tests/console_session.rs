@@ -1,0 +1,201 @@
+//! The web console's serving and its session: the page and its security headers, login with the
+//! admin token, the cookie authenticating admin calls, the CSRF header, logout, lockout after
+//! repeated wrong tokens, and the base URL still answering API clients with JSON.
+
+#![cfg(test)]
+
+pub mod pipeline_support;
+
+use pipeline_support::{ADMIN_TOKEN, Harness};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn login(h: &Harness, token: &str) -> reqwest::Response {
+    h.http
+        .post(format!("{}/api/session", h.url))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn session_cookie(resp: &reqwest::Response) -> String {
+    let set = resp
+        .headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/api"] {
+        assert!(set.contains(part), "{set} lacks {part}");
+    }
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn browsers_get_the_page_with_a_strict_policy_and_clients_get_json() {
+    let h = Harness::start().await;
+    let page = h
+        .http
+        .get(format!("{}/", h.url))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"));
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/ui/app.js"));
+
+    let script = h
+        .http
+        .get(format!("{}/ui/app.js", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let etag = script.headers()["etag"].clone();
+    let again = h
+        .http
+        .get(format!("{}/ui/app.js", h.url))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let missing = h
+        .http
+        .get(format!("{}/ui/../Cargo.toml", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let json: Value = h
+        .http
+        .get(format!("{}/", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_session_cookie_authenticates_until_logout() {
+    let h = Harness::start().await;
+    let status: Value = h
+        .http
+        .get(format!("{}/api/session", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["authenticated"], false);
+
+    let wrong = login(&h, "not-the-token").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("set-cookie").is_none());
+
+    let ok = login(&h, ADMIN_TOKEN).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let cookie = session_cookie(&ok);
+
+    let accounts = h
+        .http
+        .get(format!("{}/api/accounts", h.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), StatusCode::OK);
+
+    // A change through the cookie alone is refused: a cross-site form cannot add the header.
+    let csrf = h
+        .http
+        .put(format!("{}/api/model-mapping", h.url))
+        .header("cookie", &cookie)
+        .json(&json!({ "mapping": {} }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csrf.status(), StatusCode::FORBIDDEN);
+    let change = h
+        .http
+        .put(format!("{}/api/model-mapping", h.url))
+        .header("cookie", &cookie)
+        .header("x-kiro-console", "1")
+        .json(&json!({ "mapping": {} }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), StatusCode::OK);
+
+    let out = h
+        .http
+        .delete(format!("{}/api/session", h.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let after = h
+        .http
+        .get(format!("{}/api/accounts", h.url))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "logout revokes");
+    // A made-up cookie is no better.
+    let forged = h
+        .http
+        .get(format!("{}/api/accounts", h.url))
+        .header(
+            "cookie",
+            "kp_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn repeated_wrong_tokens_are_locked_out_with_retry_after() {
+    let h = Harness::start().await;
+    for _ in 0..10 {
+        assert_eq!(login(&h, "guess").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = login(&h, ADMIN_TOKEN).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // The Bearer token keeps working for scripts meanwhile.
+    let bearer = h
+        .http
+        .get(format!("{}/api/accounts", h.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), StatusCode::OK);
+}
