@@ -17,6 +17,7 @@ const PAGES = [
   { id: 'requests', label: 'Requests', icon: '☰' },
   { id: 'models', label: 'Models', icon: '◇' },
   { id: 'playground', label: 'Playground', icon: '▷' },
+  { id: 'tools', label: 'Tools', icon: '⌕' },
   { id: 'settings', label: 'Settings', icon: '⚙' },
 ];
 

@@ -152,6 +152,11 @@ impl App {
             app.tokens.clone(),
             app.maintenance(),
         ));
+        app.admin.set_tools(admin::UpstreamTools::new(
+            app.pool.clone(),
+            app.tokens.clone(),
+            app.upstream.clone(),
+        ));
         let weak = Arc::downgrade(&app);
         app.admin.set_models_view(Box::new(move || {
             weak.upgrade()

@@ -176,6 +176,11 @@ impl ClientAuth {
             .map(|k| k.policy.clone())
     }
 
+    /// How many keys come from `KIRO_API_KEYS` (they are known by their index: `config:N`).
+    pub fn configured_count(&self) -> usize {
+        self.inner.configured.len()
+    }
+
     /// Whether any key (configured or stored, enabled or not) exists.
     pub fn has_keys(&self) -> bool {
         !self.inner.configured.is_empty() || !self.read_stored().is_empty()

@@ -15,6 +15,8 @@ use kiro_proxy::upstream::{FingerprintDefaults, UpstreamClient, UpstreamConfig, 
 use kiro_proxy::{App, Config, ServeArgs};
 use kiro_wire::types::ClientRegistrationFile;
 
+mod tools_cli;
+
 #[derive(Debug, Parser)]
 #[command(name = "kiro-proxy", version, about)]
 struct Cli {
@@ -62,6 +64,29 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Search the web through the upstream's web_search tool, with an account of the data
+    /// directory. No running server is needed.
+    Search {
+        /// What to search for (1–1000 characters).
+        query: String,
+        /// How many results, 1–50.
+        #[arg(long = "max", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+        max: u32,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// The upstream's MCP tools: `tools list` (the default), or `tools call NAME '{"arg": …}'`,
+    /// with an account of the data directory. No running server is needed.
+    Tools {
+        #[arg(value_enum, default_value = "list")]
+        action: tools_cli::ToolsAction,
+        /// The tool to call.
+        name: Option<String>,
+        /// Its arguments, a JSON object [default: {}].
+        arguments: Option<String>,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
 }
 
 #[tokio::main]
@@ -81,6 +106,13 @@ async fn main() -> anyhow::Result<()> {
             client_registration,
             args,
         }) => import(&file, client_registration.as_deref(), args).await,
+        Some(Command::Search { query, max, args }) => tools_cli::search(&query, max, args).await,
+        Some(Command::Tools {
+            action,
+            name,
+            arguments,
+            args,
+        }) => tools_cli::tools(action, name.as_deref(), arguments.as_deref(), args).await,
         None => serve(cli.serve, log).await,
     }
 }

@@ -70,6 +70,8 @@ pub struct RequestRecord {
     pub stop_reason: Option<&'static str>,
     /// Short error class when the request failed (before or during the reply).
     pub error: Option<String>,
+    /// The message the client got with that error (redacted and capped when stored).
+    pub error_message: Option<String>,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cache_read_input_tokens: u64,
@@ -170,6 +172,7 @@ mod tests {
             status: 400,
             stop_reason: None,
             error: Some("invalid_request".into()),
+            error_message: None,
             input_tokens: 0,
             output_tokens: 0,
             cache_read_input_tokens: 0,

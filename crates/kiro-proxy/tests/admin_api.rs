@@ -417,6 +417,28 @@ async fn delete_account() {
 }
 
 #[tokio::test]
+async fn configured_keys_are_listed_by_index_only() {
+    let config = Config {
+        api_keys: vec![
+            kiro_wire::types::Secret::new("sk-configured-one-0123456789"),
+            kiro_wire::types::Secret::new("sk-configured-two-0123456789"),
+        ],
+        ..Config::default()
+    };
+    let h = harness_with(config).await;
+    let (status, list) = h.call("GET", "/api/keys", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        list["configuredKeys"],
+        json!([
+            {"id": "config:0", "source": "KIRO_API_KEYS"},
+            {"id": "config:1", "source": "KIRO_API_KEYS"}
+        ])
+    );
+    assert!(!list.to_string().contains("sk-configured"), "{list}");
+}
+
+#[tokio::test]
 async fn client_keys_create_list_delete() {
     let h = harness().await;
     let mut rx = h.changes.subscribe(ChangeKind::ApiKeys);
@@ -486,7 +508,7 @@ async fn client_keys_create_list_delete() {
     let (status, _) = h.call("DELETE", &format!("/api/keys/{id}"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = h.call("GET", "/api/keys", None).await;
-    assert_eq!(list, json!({"keys": []}));
+    assert_eq!(list, json!({"keys": [], "configuredKeys": []}));
 }
 
 #[tokio::test]

@@ -352,3 +352,32 @@ async fn account_list_shows_the_pools_live_state() {
     let text = list.to_string();
     assert!(!text.contains(a.secrets.refresh_token.as_deref().unwrap()));
 }
+
+/// An operator's reset right after a throttle brings the account back at once: the answer
+/// already shows it usable and the next request is served by it, even though the pool had not
+/// yet stored the cooldown it was in.
+#[tokio::test]
+async fn a_reset_right_after_a_throttle_takes_effect_at_once() {
+    let h = Harness::start().await;
+    let a = h.add_account().await;
+    h.queue(json!({"type": "error", "kind": "service_request_rate_exceeded", "retry_after": 300, "count": 1}));
+    let resp = h
+        .anthropic(&anthropic_body("claude-sonnet-4.5", "hi", false))
+        .await;
+    assert_eq!(resp.status(), 429, "one account, throttled");
+    let view: Value = h
+        .http
+        .post(format!("{}/api/accounts/{}/reset", h.url, a.id))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["pool"]["state"], "active", "{view}");
+    let resp = h
+        .anthropic(&anthropic_body("claude-sonnet-4.5", "again", false))
+        .await;
+    assert_eq!(resp.status(), 200, "served right after the reset");
+}

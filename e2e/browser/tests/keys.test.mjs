@@ -29,6 +29,8 @@ test('create a key: shown once, copied, works; disable gives 401; delete', async
 
   const page = await openConsole(browser, stack);
   await goTo(page, 'keys');
+  // The harness configures one key through KIRO_API_KEYS: said, not listed.
+  await page.getByText('1 more key from the configuration (KIRO_API_KEYS) also works').waitFor();
   const rows = page.locator('.page[data-page="keys"] tbody tr');
   await rows.filter({ hasText: 'ci-bot' }).waitFor();
   await rows.filter({ hasText: 'old-laptop' }).getByText('Expired', { exact: true }).waitFor();

@@ -113,6 +113,9 @@ test('the detail dialog shows every field and the bodies; upstream markup stays 
   }
   await dlg.locator('dd', { hasText: /^anthropic$/ }).waitFor();
   await dlg.locator('dd', { hasText: /^improperly_formed$/ }).waitFor();
+  // The message the client got is in the log itself (no capture needed), as literal text.
+  const message = await dlg.locator('.rq-error-message').textContent();
+  assert.ok(message.includes(XSS), `the error message is shown verbatim: ${message}`);
   // The captured bodies, with the upstream's markup as literal text.
   await dlg.getByLabel('Request body').getByText('this one is refused').waitFor();
   const response = dlg.getByLabel('Response body');

@@ -316,6 +316,7 @@ export default {
     const summary = h('div', { class: 'grid-stats keys-summary' });
     const listHost = h('div', {}, spinner('Loading keys…'));
     const statsNote = h('span', { class: 'muted small' });
+    const configuredNote = h('span', { class: 'keys-configured' });
 
     ctx.setActions(
       h('button', { type: 'button', class: 'ghost small', onclick: () => refresh(true) }, '↻ Refresh'),
@@ -327,7 +328,7 @@ export default {
         h('div', { class: 'card-head' }, h('h2', { class: 'grow' }, 'Client keys'), statsNote),
         h('p', { class: 'muted small keys-intro' },
           'Clients send a key as Authorization: Bearer … or x-api-key. A key is shown once, when it is created; the proxy stores only its hash. '
-          + 'Limits answer 429 with retry-after; a disabled or expired key gets 401. Keys from the configuration (KIRO_API_KEYS) work too but are not listed.'),
+          + 'Limits answer 429 with retry-after; a disabled or expired key gets 401.', ' ', configuredNote),
         listHost));
 
     async function loadCatalogue() {
@@ -470,6 +471,10 @@ export default {
         const [list] = await Promise.all([get('/api/keys'), withStats ? loadStats() : null]);
         if (!ctx.isCurrent() || mine !== asked) return;
         state.keys = (list.keys || []).slice().sort((a, b) => b.createdAt - a.createdAt || a.name.localeCompare(b.name));
+        const configured = (list.configuredKeys || []).length;
+        configuredNote.textContent = configured
+          ? `${configured} more key${configured === 1 ? '' : 's'} from the configuration (KIRO_API_KEYS) also work${configured === 1 ? 's' : ''}, without limits; the request log calls ${configured === 1 ? 'it' : 'them'} “configured key #1”${configured > 1 ? ' and on' : ''}.`
+          : '';
         // Polling redraws only what changed (keeps hover and focus steady).
         const now = JSON.stringify([state.keys, state.stats && state.stats.buckets]);
         if (now === drawn) return;

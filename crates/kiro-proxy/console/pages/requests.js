@@ -245,7 +245,7 @@ export default {
         render: (e) => h('span', { class: 'nowrap' },
           e.stopReason ? h('span', {}, e.stopReason) : null,
           e.stopReason && e.error ? h('span', { class: 'muted' }, ' · ') : null,
-          e.error ? h('span', { class: 'error-text' }, e.error) : null,
+          e.error ? h('span', { class: 'error-text', title: e.errorMessage || '' }, e.error) : null,
           !e.stopReason && !e.error ? h('span', { class: 'muted' }, '–') : null),
       },
       {
@@ -369,6 +369,7 @@ export default {
         ['Status', String(e.status)],
         ['Stop reason', dash(e.stopReason)],
         ['Error class', dash(e.error)],
+        e.errorMessage ? ['Error message', h('span', { class: 'error-text rq-error-message' }, e.errorMessage), true] : null,
         ['Client disconnected', e.clientDisconnected ? 'yes' : 'no'],
       ]));
       out.push(h('h3', {}, 'Usage and timing'), fields([

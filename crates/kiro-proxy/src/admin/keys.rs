@@ -255,7 +255,14 @@ pub(super) async fn list(State(state): State<AdminState>) -> Result<Json<Value>,
         .into_iter()
         .map(|r| KeyView::new(r, &state))
         .collect();
-    Ok(Json(serde_json::json!({ "keys": keys })))
+    // Keys from `KIRO_API_KEYS` are not stored (only their digests are held in memory): listed
+    // by the id the request log and the statistics know them by, nothing else.
+    let configured: Vec<Value> = (0..state.inner.client_auth.configured_count())
+        .map(|i| serde_json::json!({ "id": format!("config:{i}"), "source": "KIRO_API_KEYS" }))
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "keys": keys, "configuredKeys": configured }),
+    ))
 }
 
 /// `PATCH /api/keys/{id}`: any subset of the fields; `null` clears a limit or the expiry.

@@ -166,6 +166,9 @@ pub(super) async fn reset(
         .store
         .set_account_status(&id, DEFAULT_ACCOUNT_STATUS, None)
         .await?;
+    if let Some(pool) = state.inner.refresher.get() {
+        pool.reset_now(&id);
+    }
     tracing::info!(account_id = %id, "account status reset");
     changed(&state, &id).await
 }

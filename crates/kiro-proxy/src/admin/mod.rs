@@ -18,7 +18,7 @@
 //! | `POST /api/auth/device` `{"region"?, "startUrl"?}` | `{"sessionId","userCode","verificationUri","verificationUriComplete","expiresAt","interval"}`; the server then polls |
 //! | `GET /api/auth/device/{sessionId}` | `{"status": "pending"\|"success"\|"expired"\|"denied"\|"error", "account"?, "error"?}`, 404 once forgotten |
 //! | `POST /api/keys` `{"name", "enabled"?, "expiresAt"?, "models"?, "rpm"?, "tpm"?, "monthlyTokens"?}` | 201 key view plus `"key"` (the only time the key is shown) |
-//! | `GET /api/keys` | `{"keys": [{"id","name","prefix","enabled","createdAt","lastUsedAt","expiresAt","expired","models","rpm","tpm","monthlyTokens","usage":{"requestsLastMinute","tokensLastMinute","month","tokensThisMonth","inFlight"}}…]}` |
+//! | `GET /api/keys` | `{"keys": [{"id","name","prefix","enabled","createdAt","lastUsedAt","expiresAt","expired","models","rpm","tpm","monthlyTokens","usage":{"requestsLastMinute","tokensLastMinute","month","tokensThisMonth","inFlight"}}…], "configuredKeys": [{"id": "config:N", "source"}…]}` (keys of `KIRO_API_KEYS`, by index only) |
 //! | `PATCH /api/keys/{id}` (any subset of `name`, `enabled`, `expiresAt`, `models`, `rpm`, `tpm`, `monthlyTokens`; `null` clears a limit) | key view, 404 |
 //! | `DELETE /api/keys/{id}` | 204, 404 |
 //! | `GET`/`PUT /api/traffic` `{"ipRateLimitPerMinute","blockedIps","trustedProxies","maxConcurrency","perKeyConcurrency"}` (PUT: any subset; `null` clears a limit) | the controls in effect; 400 naming the field |
@@ -34,6 +34,7 @@
 //! | `PUT /api/settings` (any subset of `defaultModel`, `thinkingFormat`, `notice`, `retention`, `bodyCapture`, `pool`; within an object any subset, `null` for the configured value) | as `GET`; 400 naming the field (`pool.circuitFailures`) |
 //! | `GET /api/openapi.json` (no token: it holds no secret) | the OpenAPI 3.1 document of these routes |
 //! | `GET`/`PUT /api/settings/log-level` `{"level"}` (e.g. `"debug"`, `"info,kiro_proxy=debug"`; not persisted) | `{"level"}` |
+//! | `POST /api/tools/web-search` `{"query", "maxResults"?}` (1–1000 chars; 1–50, default 10); `GET /api/tools/mcp`; `POST /api/tools/mcp/call` `{"name", "arguments"?}` (the upstream's MCP, through the pool with failover) | `{"results": [{"title","url","snippet","publishedDate","domain","publicDomain"?,"id"?}…], "totalResults", "account"}`; `{"tools": [{"name","description","inputSchema"}…], "account"}`; `{"content": […], "isError", "account"}`; 400 naming the field, 502 with the upstream's message, 503 when no account can serve |
 
 mod accounts;
 mod body;
@@ -53,6 +54,7 @@ mod settings;
 mod stats;
 mod time;
 pub mod token;
+mod tools;
 mod traffic;
 
 use std::collections::BTreeMap;
@@ -72,6 +74,9 @@ pub use keys::{CLIENT_KEY_PREFIX, generate_client_key};
 pub use mapping::effective_model_mapping;
 pub use refresh::AccountRefresher;
 pub use token::{AdminToken, AdminTokenOrigin, init_admin_token, reset_admin_token};
+pub use tools::{
+    CallAnswer, SearchAnswer, SearchHit, ToolInfo, ToolList, ToolsError, UpstreamTools,
+};
 
 use crate::client_auth::{ClientAuth, bearer_token};
 use crate::config::Config;
@@ -160,6 +165,8 @@ struct Inner {
     models_view: std::sync::OnceLock<ModelsViewHook>,
     /// `POST /api/accounts/{id}/refresh`, set once the pool exists.
     refresher: std::sync::OnceLock<AccountRefresher>,
+    /// `/api/tools/…` (the upstream's MCP), set once the pool exists.
+    tools: std::sync::OnceLock<UpstreamTools>,
     /// Web console sessions.
     sessions: session::Sessions,
 }
@@ -212,6 +219,7 @@ impl AdminState {
                 limits: std::sync::OnceLock::new(),
                 models_view: std::sync::OnceLock::new(),
                 refresher: std::sync::OnceLock::new(),
+                tools: std::sync::OnceLock::new(),
                 sessions: session::Sessions::default(),
             }),
         }
@@ -251,6 +259,11 @@ impl AdminState {
     /// ignored.
     pub fn set_refresher(&self, refresher: AccountRefresher) {
         let _ = self.inner.refresher.set(refresher);
+    }
+
+    /// Serves `/api/tools/…` through `tools`. Set once; later calls are ignored.
+    pub fn set_tools(&self, tools: UpstreamTools) {
+        let _ = self.inner.tools.set(tools);
     }
 
     /// Serves the catalogue part of `/api/models` from `view`. Set once; later calls are
@@ -303,6 +316,9 @@ pub fn router(state: AdminState) -> Router {
             "/settings/log-level",
             get(settings::get_log_level).put(settings::put_log_level),
         )
+        .route("/tools/web-search", post(tools::web_search))
+        .route("/tools/mcp", get(tools::list))
+        .route("/tools/mcp/call", post(tools::call))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_admin))
         .route("/openapi.json", get(openapi::document))
         .route(

@@ -56,6 +56,14 @@ impl AccountRefresher {
         }
     }
 
+    /// Clears the account's cooldown, circuit and needs-login state in the running pool now
+    /// (the reset route also stores the status; this makes the answer and the next request see
+    /// the reset without waiting for the reload, even when the pool has not yet stored the
+    /// state it is leaving).
+    pub(super) fn reset_now(&self, id: &str) {
+        self.pool.reset(id);
+    }
+
     async fn refresh(&self, id: &str) -> Result<(), RefreshError> {
         if self.pool.registry().with(id, |_| ()).is_none() {
             return Err(RefreshError::NotLoaded);

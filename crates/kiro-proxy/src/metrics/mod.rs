@@ -374,6 +374,7 @@ mod tests {
             status: 200,
             stop_reason: Some("end_turn"),
             error: None,
+            error_message: None,
             input_tokens: 10,
             output_tokens: 20,
             cache_read_input_tokens: 0,
@@ -402,6 +403,7 @@ mod tests {
         m.observe(&RequestRecord {
             status: 529,
             error: Some("overloaded".into()),
+            error_message: None,
             ..record()
         });
         let t = text(&m);

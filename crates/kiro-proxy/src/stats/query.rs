@@ -97,6 +97,8 @@ pub struct LogEntry {
     pub status: i64,
     pub stop_reason: Option<String>,
     pub error: Option<String>,
+    /// What the client was told with the error (redacted, capped).
+    pub error_message: Option<String>,
     pub input_tokens: i64,
     pub output_tokens: i64,
     pub cache_read_tokens: i64,
@@ -119,7 +121,7 @@ pub struct RequestPage {
 const LOG_COLUMNS: &str = "seq, request_id, started_at_ms, key_id, key_prefix, key_name, \
      client_ip, dialect, stream, model_requested, model_upstream, account_id, attempts, status, \
      stop_reason, error, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
-     credits, latency_ms, ttft_ms, upstream_ms, client_disconnected";
+     credits, latency_ms, ttft_ms, upstream_ms, client_disconnected, error_message";
 
 fn log_entry(row: &SqliteRow) -> Result<(Cursor, LogEntry), StoreError> {
     let started_at_ms: i64 = row.try_get("started_at_ms")?;
@@ -146,6 +148,7 @@ fn log_entry(row: &SqliteRow) -> Result<(Cursor, LogEntry), StoreError> {
             status: row.try_get("status")?,
             stop_reason: row.try_get("stop_reason")?,
             error: row.try_get("error")?,
+            error_message: row.try_get("error_message")?,
             input_tokens: row.try_get("input_tokens")?,
             output_tokens: row.try_get("output_tokens")?,
             cache_read_tokens: row.try_get("cache_read_tokens")?,

@@ -35,6 +35,13 @@ fn record(i: i64, status: u16) -> RequestRecord {
         status,
         stop_reason: (status == 200).then_some("end_turn"),
         error: (status != 200).then(|| "throttled".to_owned()),
+        error_message: (status != 200).then(|| {
+            format!(
+                "slow down, key kp_{} {}",
+                "A1b2C3d4E5f6G7h8J9k0",
+                "x".repeat(900)
+            )
+        }),
         input_tokens: 10,
         output_tokens: 5,
         cache_read_input_tokens: 2,
@@ -88,6 +95,14 @@ async fn writes_the_log_capped_and_the_aggregates() {
     assert_eq!(newest.key_id.as_deref(), Some("config:0"));
     assert_eq!(newest.client_ip.as_deref(), Some("10.0.0.1"));
     assert_eq!(newest.error.as_deref(), Some("throttled"));
+    // The message the client got is kept, without the secret in it, and capped.
+    let message = newest.error_message.as_deref().unwrap_or_default();
+    assert!(message.starts_with("slow down, key "), "{message}");
+    assert!(!message.contains("A1b2C3d4E5f6G7h8J9k0"), "{message}");
+    assert!(
+        message.len() < 600 && message.contains("truncated"),
+        "{message}"
+    );
 
     // Everything counts in the aggregates, even what left the log.
     let q = StatsQuery {

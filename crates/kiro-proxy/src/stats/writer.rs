@@ -321,8 +321,9 @@ async fn insert_log_row(
         "INSERT INTO request_log (request_id, started_at_ms, key_id, key_prefix, key_name, \
          client_ip, dialect, stream, model_requested, model_upstream, account_id, attempts, \
          status, stop_reason, error, input_tokens, output_tokens, cache_read_tokens, \
-         cache_write_tokens, credits, latency_ms, ttft_ms, upstream_ms, client_disconnected) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         cache_write_tokens, credits, latency_ms, ttft_ms, upstream_ms, client_disconnected, \
+         error_message) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&r.request_id)
     .bind(r.started_at_ms)
@@ -348,6 +349,7 @@ async fn insert_log_row(
     .bind(r.ttft_ms)
     .bind(r.upstream_ms)
     .bind(r.client_disconnected)
+    .bind(r.error_message.as_deref().map(stored_error_message))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -439,6 +441,16 @@ pub(super) async fn prune(shared: &Shared) -> Result<(), StoreError> {
         );
     }
     Ok(())
+}
+
+/// Longest error message kept in the log, in bytes.
+const ERROR_MESSAGE_MAX: usize = 500;
+
+/// An error message as the log keeps it: secrets redacted, cut at [`ERROR_MESSAGE_MAX`] bytes.
+fn stored_error_message(message: &str) -> String {
+    let redacted = super::redact::redact(message);
+    let len = redacted.len();
+    super::redact::cap(redacted, true, len, ERROR_MESSAGE_MAX).0
 }
 
 #[cfg(test)]

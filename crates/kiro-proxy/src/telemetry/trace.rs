@@ -147,6 +147,7 @@ impl Trace {
             StreamEvent::Error(err) if self.record.error.is_none() => {
                 let label = self.last_fault.unwrap_or_else(|| kind_label(err.kind));
                 self.record.error = Some(label.to_owned());
+                self.record.error_message = Some(err.message.clone());
             }
             _ => {}
         }
@@ -171,6 +172,7 @@ impl Trace {
     pub fn refused(&mut self, err: &ClientError) {
         let label = self.last_fault.unwrap_or_else(|| kind_label(err.kind));
         self.record.error = Some(label.to_owned());
+        self.record.error_message = Some(err.message.clone());
     }
 
     /// The request ended normally (the whole response was handed to the connection).
@@ -228,6 +230,7 @@ fn blank_record() -> RequestRecord {
         status: CLIENT_CLOSED,
         stop_reason: None,
         error: None,
+        error_message: None,
         input_tokens: 0,
         output_tokens: 0,
         cache_read_input_tokens: 0,
