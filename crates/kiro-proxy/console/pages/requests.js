@@ -230,14 +230,11 @@ export default {
       return a ? (a.label || a.email || a.pool?.quota?.email || `${id.slice(0, 8)}…`) : `${id.slice(0, 8)}…`;
     };
 
+    // What matters most first: on a phone the first columns are what shows without scrolling.
     const columns = [
       { label: 'Time', render: timeCell },
-      { label: 'Key', render: (e) => sensitive(keyText(e)) },
-      { label: 'Client IP', render: (e) => sensitive(dash(e.clientIp)) },
-      { label: 'Dialect', render: (e) => h('span', { class: 'nowrap' }, e.dialect || '–', e.stream ? h('span', { class: 'muted small' }, ' · stream') : null) },
-      { label: 'Model', render: modelCell },
-      { label: 'Account', render: (e) => sensitive(accountName(e.account)) },
       { label: 'Status', render: statusBadge },
+      { label: 'Model', render: modelCell },
       // One column for how it ended: the stop reason, the error class (in red), or both when a
       // reply failed in band after its start.
       {
@@ -255,13 +252,17 @@ export default {
           num(e.inputTokens), h('span', { class: 'muted' }, ' / '), num(e.outputTokens), h('span', { class: 'muted' }, ' / '),
           num((e.cacheReadTokens || 0) + (e.cacheWriteTokens || 0))),
       },
-      { label: 'Credits', num: true, render: (e) => credits(e.credits) },
       {
         label: 'Latency/TTFT',
         num: true,
         render: (e) => h('span', { title: `latency ${ms(e.latencyMs)} · time to first token ${ms(e.ttftMs)} · upstream ${ms(e.upstreamMs)}` },
           ms(e.latencyMs), h('span', { class: 'muted' }, ' / '), ms(e.ttftMs)),
       },
+      { label: 'Credits', num: true, render: (e) => credits(e.credits) },
+      { label: 'Key', render: (e) => sensitive(keyText(e)) },
+      { label: 'Account', render: (e) => sensitive(accountName(e.account)) },
+      { label: 'Client IP', render: (e) => sensitive(dash(e.clientIp)) },
+      { label: 'Dialect', render: (e) => h('span', { class: 'nowrap' }, e.dialect || '–', e.stream ? h('span', { class: 'muted small' }, ' · stream') : null) },
     ];
 
     function filtered() {
