@@ -114,10 +114,10 @@ export function rankBars(items, { format = compact, max } = {}) {
   }));
 }
 
-/** A quota bar: used of limit; red above 80 %, amber above 50 %. */
-export function quotaBar(used, limit) {
+/** A quota bar: used of limit; red above 80 %, amber above 50 %. `label` names it for screen readers. */
+export function quotaBar(used, limit, label = 'Quota used') {
   const frac = limit > 0 ? Math.min(1, used / limit) : 0;
   const fill = h('span', {});
   fill.style.setProperty('width', `${(frac * 100).toFixed(1)}%`);
-  return h('div', { class: ['bar', frac > 0.8 ? 'bad' : frac > 0.5 ? 'warn' : ''], role: 'progressbar', 'aria-valuenow': String(Math.round(frac * 100)), 'aria-valuemin': '0', 'aria-valuemax': '100' }, fill);
+  return h('div', { class: ['bar', frac > 0.8 ? 'bad' : frac > 0.5 ? 'warn' : ''], role: 'progressbar', 'aria-label': label, 'aria-valuenow': String(Math.round(frac * 100)), 'aria-valuemin': '0', 'aria-valuemax': '100' }, fill);
 }
