@@ -136,3 +136,91 @@ async fn a_failed_quota_fetch_is_502_and_kept_as_the_quota_error() {
     // The token refresh itself went through; the account stays usable.
     assert_eq!(view.state, "active");
 }
+
+#[tokio::test]
+async fn refresh_all_refreshes_every_enabled_account_and_reports_failures() {
+    let h = Harness::start().await;
+    let a = h.add_account().await;
+    let b = h.add_account().await;
+    let off = h.add_account().await;
+    let resp = h
+        .http
+        .post(format!("{}/api/accounts/{}/disable", h.url, off.id))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // The second account's refresh token is dead.
+    h.queue(
+        json!({"type": "error", "kind": "social_invalid_refresh_token",
+                   "path": "/refreshToken", "account": b.sim_id}),
+    );
+    let before = count(&h, "/refreshToken");
+
+    let resp = h
+        .http
+        .post(format!("{}/api/accounts/refresh-all", h.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let refreshed: Vec<&str> = body["refreshed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(refreshed, [a.id.as_str()], "{body}");
+    let failed = body["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{body}");
+    assert_eq!(failed[0]["account"], b.id.as_str());
+    assert_eq!(failed[0]["status"], 502);
+    // The disabled account was left alone: two refreshes, not three.
+    assert_eq!(count(&h, "/refreshToken"), before + 2);
+}
+
+#[tokio::test]
+async fn a_tripped_account_is_skipped_until_its_circuit_closes() {
+    let h = Harness::start().await;
+    let a = h.add_account().await;
+    let b = h.add_account().await;
+    let resp = h
+        .http
+        .post(format!("{}/api/accounts/{}/trip", h.url, a.id))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let view: Value = resp.json().await.unwrap();
+    assert_eq!(view["pool"]["state"], "circuit_open", "{view}");
+    for i in 0..4 {
+        let resp = h
+            .anthropic(&anthropic_body(
+                "claude-sonnet-4.5",
+                &format!("q{i}"),
+                false,
+            ))
+            .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let served: Vec<Option<String>> = h.chats().iter().map(|r| r.account.clone()).collect();
+    assert_eq!(served.len(), 4);
+    assert!(
+        served
+            .iter()
+            .all(|s| s.as_deref() == Some(b.sim_id.as_str())),
+        "every request went to the other account: {served:?}"
+    );
+    let unknown = h
+        .http
+        .post(format!("{}/api/accounts/nope/trip", h.url))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}

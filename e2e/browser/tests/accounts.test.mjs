@@ -100,7 +100,7 @@ test('edit, refresh now, and a refused refresh shows the account needs a login',
   await page.locator('.toast', { hasText: 'primary: token and quota refreshed' }).waitFor();
 
   // The upstream refuses the refresh token: the reason is shown and the account needs a login.
-  await stack.sim.queue({ type: 'error', kind: 'social_invalid_refresh_token', path: '/refreshToken' });
+  await stack.sim.queue({ type: 'error', kind: 'social_invalid_refresh_token', path: '/refreshToken', account: 'acct-0001' });
   await primary.getByRole('button', { name: 'Refresh' }).click();
   await page.locator('.toast.bad', { hasText: 'Invalid refresh token provided' }).waitFor();
   await primary.getByText('needs login', { exact: true }).waitFor();
@@ -108,6 +108,23 @@ test('edit, refresh now, and a refused refresh shows the account needs a login',
   // The operator's reset lets the pool try it again.
   await primary.getByRole('button', { name: 'Reset' }).click();
   await primary.getByText('usable', { exact: true }).waitFor();
+});
+
+test('trip a circuit, reset it; refresh every account at once', async () => {
+  const second = card('sim acct-0002');
+  await second.getByRole('button', { name: 'Trip' }).click();
+  await second.getByText(/^circuit open/).first().waitFor();
+  await second.getByRole('button', { name: 'Trip' }).waitFor({ state: 'detached' });
+  await second.getByRole('button', { name: 'Reset' }).click();
+  await second.getByText('usable', { exact: true }).waitFor();
+
+  // One account's refresh token is refused: the others refresh, and the toast names the one that
+  // failed and why.
+  await stack.sim.queue({ type: 'error', kind: 'social_invalid_refresh_token', path: '/refreshToken', account: 'acct-0002' });
+  await page.getByRole('button', { name: 'Refresh all' }).click();
+  await page.locator('.toast.bad', { hasText: /^\d+ refreshed, \d+ failed — .*sim acct-0002: token refresh failed.*Invalid refresh token provided/ }).waitFor();
+  await second.getByText('needs login', { exact: true }).waitFor();
+  await second.getByRole('button', { name: 'Reset' }).click();
 });
 
 test('disable, enable and delete with confirmation', async () => {

@@ -39,7 +39,13 @@ export default {
       '+ Add', h('span', { class: 'acct-wide' }, 'account'));
     const exportBtn = h('button', { type: 'button', 'aria-label': 'Export backup', onclick: exportBackup, title: 'Download every account, secrets included' },
       '⤓ Export', h('span', { class: 'acct-wide' }, 'backup'));
-    ctx.setActions(exportBtn, addBtn);
+    const refreshAllBtn = h('button', { type: 'button', 'aria-label': 'Refresh all', title: 'Refresh the token and quota of every enabled account now' },
+      '↻', h('span', { class: 'acct-wide' }, 'Refresh all'));
+    refreshAllBtn.addEventListener('click', async () => {
+      refreshAllBtn.disabled = true;
+      try { await refreshAll(); } finally { refreshAllBtn.disabled = false; }
+    });
+    ctx.setActions(refreshAllBtn, exportBtn, addBtn);
 
     async function load() {
       if (state.loading) return;
@@ -189,6 +195,9 @@ export default {
           ? button('Disable', { title: 'Take it out of rotation' }, () => action(a, 'disable', `${name.text} disabled`))
           : button('Enable', {}, () => action(a, 'enable', `${name.text} enabled`)),
         button('Reset', { title: 'Reset the circuit breaker, cooldown and stored status' }, () => action(a, 'reset', `${name.text}: circuit and status reset`)),
+        circ.label !== 'closed'
+          ? null
+          : button('Trip', { title: 'Open the circuit now: skipped for the open period, then probed' }, () => action(a, 'trip', `${name.text}: circuit opened`)),
         h('span', { class: 'spacer' }),
         button('Delete', { kind: 'danger ghost' }, () => remove(a)));
 
@@ -215,6 +224,23 @@ export default {
         toast(errorText(err), 'bad');
       }
       await settle();
+    }
+
+    async function refreshAll() {
+      try {
+        const r = await post('/api/accounts/refresh-all');
+        const ok = r.refreshed.length;
+        if (r.failed.length) {
+          const names = new Map(state.accounts.map((x) => [x.id, nameOf(x).text]));
+          const lines = r.failed.map((f) => `${names.get(f.account) || f.account}: ${f.error}`);
+          toast(`${ok} refreshed, ${r.failed.length} failed — ${lines.join('; ')}`, 'bad');
+        } else {
+          toast(`${ok} account${ok === 1 ? '' : 's'} refreshed`, 'ok');
+        }
+      } catch (err) {
+        toast(errorText(err), 'bad');
+      }
+      await load();
     }
 
     async function refresh(a) {

@@ -264,6 +264,12 @@ impl Circuit {
         self.reopenings = 0;
     }
 
+    /// Opens the circuit now, whatever its state (the operator takes the account out for the
+    /// open period; half-open probes then bring it back as for any opened circuit).
+    pub fn trip(&mut self, now: Instant, c: &CircuitConfig) {
+        self.open(now, c);
+    }
+
     /// Back to closed with no history (the operator reset the account).
     pub fn reset(&mut self) {
         *self = Circuit {

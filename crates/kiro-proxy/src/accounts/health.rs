@@ -155,6 +155,13 @@ impl Pool {
         self.shared.quota_wake.notify_one();
     }
 
+    /// Opens the account's circuit now (an operator's trip).
+    pub fn trip(&self, id: &str) {
+        let tuning = self.tuning();
+        tracing::warn!(account = id, "circuit opened by an operator");
+        self.with_slot(id, |slot, now| slot.circuit.trip(now, &tuning.circuit));
+    }
+
     /// Sets the operator's selection weight (0 takes the account out of rotation).
     pub fn set_weight(&self, id: &str, weight: u32) {
         let now = Instant::now();

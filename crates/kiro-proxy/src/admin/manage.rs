@@ -152,10 +152,9 @@ pub(super) async fn disable(
 }
 
 /// `POST /api/accounts/{id}/reset`: clears the stored health status (`needs_login`, …) back to
-/// `active`. The in-memory state of the pool (cooldown, circuit breaker, exhaustion) is reset
-/// by the pool on the [`ChangeKind::Accounts`] notification this sends (`App::reload_accounts`
-/// is the hook): whoever owns that state resets an account there when its stored status went
-/// back to `active`.
+/// `active`, and the running pool's cooldown, circuit and exhaustion of the account at once
+/// (the [`ChangeKind::Accounts`] notification this sends also makes `App::reload_accounts`
+/// retry a dead refresh token).
 pub(super) async fn reset(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -171,4 +170,21 @@ pub(super) async fn reset(
     }
     tracing::info!(account_id = %id, "account status reset");
     changed(&state, &id).await
+}
+
+/// `POST /api/accounts/{id}/trip`: opens the account's circuit now, for the configured open
+/// period; half-open probes bring it back afterwards as for any opened circuit (to take an
+/// account out until further notice, disable it instead).
+pub(super) async fn trip(
+    State(state): State<AdminState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    let record = record(&state, &id).await?;
+    let pool = state.inner.refresher.get().ok_or_else(|| ApiError {
+        status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        message: "the account pool is not running".to_owned(),
+    })?;
+    pool.trip_now(&id);
+    tracing::info!(account_id = %id, "circuit opened by an operator");
+    Ok(Json(AccountView::with_pool(&record, &state)))
 }

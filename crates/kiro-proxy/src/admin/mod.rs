@@ -12,6 +12,8 @@
 //! | `PATCH /api/accounts/{id}` `{"label","enabled","weight","proxy","apiRegion","authRegion","profileArn"}` (any subset; `null` clears label, proxy, profileArn) | account view, 404 |
 //! | `POST /api/accounts/{id}/enable`, `/disable`, `/reset` | account view, 404 |
 //! | `POST /api/accounts/{id}/refresh` (token and quota now) | account view, 404; 502 with the upstream's reason (the account updated as the pool would) |
+//! | `POST /api/accounts/refresh-all` | `{"refreshed": [view…], "failed": [{"account","status","error"}…]}` (every enabled account, a few at a time) |
+//! | `POST /api/accounts/{id}/trip` | account view with its circuit open for the open period; 404 |
 //! | `DELETE /api/accounts/{id}` | 204, 404 |
 //! | `POST /api/accounts/import` (an IDE token, `{"token","clientRegistration"}`, a `kiro-accounts.json`, or an export) | `{"imported": [view…], "updated": [view…], "skipped": [{"account","reason"}…]}` |
 //! | `GET /api/accounts/export` | the complete backup, secrets included (attachment, `no-store`) |
@@ -300,6 +302,8 @@ pub fn router(state: AdminState) -> Router {
         .route("/accounts/{id}/enable", post(manage::enable))
         .route("/accounts/{id}/disable", post(manage::disable))
         .route("/accounts/{id}/reset", post(manage::reset))
+        .route("/accounts/{id}/trip", post(manage::trip))
+        .route("/accounts/refresh-all", post(refresh::refresh_all))
         .route("/accounts/{id}/refresh", post(refresh::refresh))
         .route("/auth/device", post(device::start))
         .route("/auth/device/{session_id}", get(device::status))

@@ -1,4 +1,5 @@
-//! `POST /api/accounts/{id}/refresh`: the operator's "refresh now". The account's access token
+//! `POST /api/accounts/{id}/refresh` and `POST /api/accounts/refresh-all`: the operator's
+//! "refresh now". The account's access token
 //! is refreshed through the pool's [`TokenManager`] (forced, and single-flight with any refresh
 //! already under way) and its quota fetched, exactly as the keep-alive pass and the quota task
 //! would; the answer is the updated account view.
@@ -64,6 +65,11 @@ impl AccountRefresher {
         self.pool.reset(id);
     }
 
+    /// Opens the account's circuit in the running pool now.
+    pub(super) fn trip_now(&self, id: &str) {
+        self.pool.trip(id);
+    }
+
     async fn refresh(&self, id: &str) -> Result<(), RefreshError> {
         if self.pool.registry().with(id, |_| ()).is_none() {
             return Err(RefreshError::NotLoaded);
@@ -121,6 +127,86 @@ fn token_error(e: &TokenError) -> ApiError {
     ApiError { status, message }
 }
 
+fn refresher(state: &AdminState) -> Result<&AccountRefresher, ApiError> {
+    state.inner.refresher.get().ok_or_else(|| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: "the account pool is not running".to_owned(),
+    })
+}
+
+/// Refreshes one account and says how it went, as the refresh routes answer a failure.
+async fn refresh_one(refresher: &AccountRefresher, id: &str) -> Result<(), ApiError> {
+    let outcome = refresher.refresh(id).await;
+    match &outcome {
+        Ok(()) => tracing::info!(account_id = %id, "account refreshed by an operator"),
+        Err(e) => tracing::warn!(account_id = %id, error = ?e, "operator refresh failed"),
+    }
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(RefreshError::NotLoaded) => Err(ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!(
+                "account {id} is not in the pool yet (just added?); try again in a moment"
+            ),
+        }),
+        Err(RefreshError::Token(e)) => Err(token_error(&e)),
+        Err(RefreshError::Quota(error)) => Err(ApiError {
+            status: StatusCode::BAD_GATEWAY,
+            message: format!("the token is fresh, but the quota fetch failed: {error}"),
+        }),
+    }
+}
+
+/// How many accounts `refresh-all` refreshes at once.
+const REFRESH_ALL_CONCURRENCY: usize = 4;
+
+/// `POST /api/accounts/refresh-all`: every enabled account refreshed now (token and quota), a
+/// few at a time. Answers `{"refreshed": [view…], "failed": [{"account", "status", "error"}…]}`;
+/// one account's failure does not stop the others.
+pub(super) async fn refresh_all(
+    State(state): State<AdminState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use futures::StreamExt;
+    let refresher = refresher(&state)?;
+    let ids: Vec<String> = state
+        .inner
+        .store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .filter(|r| r.account.enabled)
+        .map(|r| r.account.id)
+        .collect();
+    let outcomes: Vec<(String, Result<(), ApiError>)> = futures::stream::iter(ids)
+        .map(|id| async move {
+            let outcome = refresh_one(refresher, &id).await;
+            (id, outcome)
+        })
+        .buffer_unordered(REFRESH_ALL_CONCURRENCY)
+        .collect()
+        .await;
+    let mut refreshed = Vec::new();
+    let mut failed = Vec::new();
+    for (id, outcome) in outcomes {
+        match outcome {
+            Ok(()) => {
+                if let Some(record) = state.inner.store.get_account(&id).await? {
+                    refreshed.push(AccountView::with_pool(&record, &state));
+                }
+            }
+            Err(e) => failed.push(serde_json::json!({
+                "account": id,
+                "status": e.status.as_u16(),
+                "error": e.message,
+            })),
+        }
+    }
+    refreshed.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Json(
+        serde_json::json!({ "refreshed": refreshed, "failed": failed }),
+    ))
+}
+
 pub(super) async fn refresh(
     State(state): State<AdminState>,
     Path(id): Path<String>,
@@ -132,33 +218,7 @@ pub(super) async fn refresh(
         .get_account(&id)
         .await?
         .ok_or_else(not_found)?;
-    let refresher = state.inner.refresher.get().ok_or_else(|| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: "the account pool is not running".to_owned(),
-    })?;
-    let outcome = refresher.refresh(&id).await;
-    match &outcome {
-        Ok(()) => tracing::info!(account_id = %id, "account refreshed by an operator"),
-        Err(e) => tracing::warn!(account_id = %id, error = ?e, "operator refresh failed"),
-    }
-    match outcome {
-        Ok(()) => {}
-        Err(RefreshError::NotLoaded) => {
-            return Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: format!(
-                    "account {id} is not in the pool yet (just added?); try again in a moment"
-                ),
-            });
-        }
-        Err(RefreshError::Token(e)) => return Err(token_error(&e)),
-        Err(RefreshError::Quota(error)) => {
-            return Err(ApiError {
-                status: StatusCode::BAD_GATEWAY,
-                message: format!("the token is fresh, but the quota fetch failed: {error}"),
-            });
-        }
-    }
+    refresh_one(refresher(&state)?, &id).await?;
     // The refreshed credentials were saved before they were used: the row shows the new expiry.
     let record = state
         .inner
