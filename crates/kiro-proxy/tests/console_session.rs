@@ -199,3 +199,27 @@ async fn repeated_wrong_tokens_are_locked_out_with_retry_after() {
         .unwrap();
     assert_eq!(bearer.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_lockout_is_per_forwarded_client() {
+    let h = Harness::start_with(|c| {
+        c.traffic.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let login_from = |ip: &'static str, token: &'static str| {
+        h.http
+            .post(format!("{}/api/session", h.url))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "token": token }))
+            .send()
+    };
+    for _ in 0..10 {
+        let r = login_from("203.0.113.7", "guess").await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = login_from("203.0.113.7", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not locked out by the first one's guesses.
+    let other = login_from("198.51.100.9", ADMIN_TOKEN).await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+}

@@ -10,8 +10,9 @@
 //! must also carry `x-kiro-console: 1`. A cross-site page cannot add that header without a CORS
 //! preflight, which this server never grants, so the header is a second wall behind SameSite.
 //!
-//! Wrong tokens are counted per client address: after [`MAX_FAILURES`] in a minute, logins from
-//! that address are refused with 429 and `retry-after` until the minute is over.
+//! Wrong tokens are counted per client address (the socket peer, or the client a trusted proxy
+//! names in `X-Forwarded-For`, as for the traffic limits): after [`MAX_FAILURES`] in a minute,
+//! logins from that address are refused with 429 and `retry-after` until the minute is over.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -192,7 +193,12 @@ pub(super) async fn login(
     body: Bytes,
 ) -> Response {
     let sessions = &state.inner.sessions;
-    if let Some(wait) = sessions.blocked_for(peer.ip()) {
+    // Behind a trusted reverse proxy, the client it names (as the traffic limits see it), so
+    // one client's guesses do not lock out everyone behind that proxy.
+    let client = state
+        .limits()
+        .map_or(peer.ip(), |l| l.client_ip(peer.ip(), &headers));
+    if let Some(wait) = sessions.blocked_for(client) {
         let mut response = ApiError {
             status: StatusCode::TOO_MANY_REQUESTS,
             message: format!("too many wrong admin tokens from this address; retry in {wait} s"),
@@ -210,8 +216,8 @@ pub(super) async fn login(
         return ApiError::bad_request("send {\"token\": \"<admin token>\"}").into_response();
     };
     if !state.inner.token.verify(token.trim()) {
-        sessions.failed(peer.ip());
-        tracing::warn!(client = %peer.ip(), "console login with a wrong admin token");
+        sessions.failed(client);
+        tracing::warn!(%client, "console login with a wrong admin token");
         return ApiError::unauthorized("wrong admin token").into_response();
     }
     let (id, _) = sessions.open();

@@ -324,6 +324,12 @@ impl Limits {
         }
     }
 
+    /// The client's address: the socket peer, or what `X-Forwarded-For` says when the peer is a
+    /// trusted proxy.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        net::client_ip(peer, headers, &self.traffic().trusted_proxies)
+    }
+
     /// Decides on a request from socket peer `peer` with `headers` (see the module docs for
     /// the order of the checks).
     pub fn admit(&self, peer: IpAddr, headers: &HeaderMap) -> Result<Admitted, Refused> {
