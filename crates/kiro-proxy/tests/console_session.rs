@@ -19,6 +19,28 @@ async fn login(h: &Harness, token: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// `method path` with the cookie `cookie` (and the console header when `console` is set).
+async fn with_cookie(
+    h: &Harness,
+    method: reqwest::Method,
+    path: &str,
+    cookie: &str,
+    console: bool,
+    body: Option<Value>,
+) -> StatusCode {
+    let mut req = h
+        .http
+        .request(method, format!("{}{path}", h.url))
+        .header("cookie", cookie);
+    if console {
+        req = req.header("x-kiro-console", "1");
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().await.unwrap().status()
+}
+
 fn session_cookie(resp: &reqwest::Response) -> String {
     let set = resp
         .headers()
@@ -115,64 +137,39 @@ async fn the_session_cookie_authenticates_until_logout() {
     assert_eq!(ok.status(), StatusCode::OK);
     let cookie = session_cookie(&ok);
 
-    let accounts = h
-        .http
-        .get(format!("{}/api/accounts", h.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accounts.status(), StatusCode::OK);
+    use reqwest::Method;
+    let accounts = with_cookie(&h, Method::GET, "/api/accounts", &cookie, false, None).await;
+    assert_eq!(accounts, StatusCode::OK);
 
     // A change through the cookie alone is refused: a cross-site form cannot add the header.
-    let csrf = h
-        .http
-        .put(format!("{}/api/model-mapping", h.url))
-        .header("cookie", &cookie)
-        .json(&json!({ "mapping": {} }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csrf.status(), StatusCode::FORBIDDEN);
-    let change = h
-        .http
-        .put(format!("{}/api/model-mapping", h.url))
-        .header("cookie", &cookie)
-        .header("x-kiro-console", "1")
-        .json(&json!({ "mapping": {} }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(change.status(), StatusCode::OK);
+    let mapping = Some(json!({ "mapping": {} }));
+    let csrf = with_cookie(
+        &h,
+        Method::PUT,
+        "/api/model-mapping",
+        &cookie,
+        false,
+        mapping.clone(),
+    );
+    assert_eq!(csrf.await, StatusCode::FORBIDDEN);
+    let change = with_cookie(
+        &h,
+        Method::PUT,
+        "/api/model-mapping",
+        &cookie,
+        true,
+        mapping,
+    );
+    assert_eq!(change.await, StatusCode::OK);
 
-    let out = h
-        .http
-        .delete(format!("{}/api/session", h.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    let after = h
-        .http
-        .get(format!("{}/api/accounts", h.url))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "logout revokes");
+    let out = with_cookie(&h, Method::DELETE, "/api/session", &cookie, false, None).await;
+    assert_eq!(out, StatusCode::NO_CONTENT);
+    let after = with_cookie(&h, Method::GET, "/api/accounts", &cookie, false, None).await;
+    assert_eq!(after, StatusCode::UNAUTHORIZED, "logout revokes");
     // A made-up cookie is no better.
-    let forged = h
-        .http
-        .get(format!("{}/api/accounts", h.url))
-        .header(
-            "cookie",
-            "kp_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    let forged = "kp_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let forged = with_cookie(&h, Method::GET, "/api/accounts", forged, false, None).await;
+    assert_eq!(forged, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
