@@ -86,9 +86,12 @@ KSK=$(curl -sf -XPOST "$SIM/_sim/accounts" -d '{"kind":"api_key","tier":"power"}
 PROXY="http://127.0.0.1:$PROXY_PORT"
 CLIENT_KEY="bench-client-key-0001"
 ADMIN="bench-admin-token-0123456789"
+# One simulated account serves every request: lift the pool's per-account concurrency cap
+# (default 8) so that c=16/c=64 and S5's thousands of streams measure the hop, not the queue.
 start_proxy() {
   KIRO_Q_URL=$SIM KIRO_CODEWHISPERER_URL=$SIM KIRO_SOCIAL_AUTH_URL=$SIM KIRO_OIDC_URL=$SIM \
     KIRO_API_KEYS=$CLIENT_KEY KIRO_ADMIN_TOKEN=$ADMIN KIRO_LOG=warn \
+    KIRO_POOL_MAX_CONCURRENCY=100000 \
     taskset -c 1 "$BIN/kiro-proxy" serve --host 127.0.0.1 --port "$PROXY_PORT" \
     --data-dir "$WORK/data" >>"$WORK/proxy.log" 2>&1 &
   PROXY_PID=$!; PIDS+=("$PROXY_PID")

@@ -9,6 +9,7 @@
 pub mod anthropic;
 pub mod canonical;
 pub mod encode;
+mod json_out;
 pub mod kiro;
 pub mod models;
 pub mod openai;

@@ -9,7 +9,8 @@
 //! mapping usually strips them, and Anthropic does not count earlier turns' thinking).
 //!
 //! Speed: a Claude Code turn resends ~100 KB of identical tools and system prompt, so counts of
-//! large segments are cached by content hash; only new turns are tokenized.
+//! segments are cached by content hash (JSON values by a hash of their structure, without
+//! serialising them); only new turns are tokenized.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -27,8 +28,9 @@ pub const HIDDEN_PROMPT_TOKENS: u64 = 2_000;
 /// 1,300–1,600 tokens on Claude).
 pub const IMAGE_TOKENS: u64 = 1_600;
 
-/// Segments shorter than this are tokenized directly (hashing would cost about as much).
-const CACHE_MIN_BYTES: usize = 64;
+/// Every non-empty segment goes through the cache: one tokenizer call costs tens of thousands of
+/// instructions even for a tool name (its regex set-up), a hash of a short string a few hundred.
+const CACHE_MIN_BYTES: usize = 1;
 /// Entries kept before the cache is cleared: a crude bound (about 2.5 MB) where a Claude Code
 /// conversation needs about a hundred entries.
 const CACHE_CAPACITY: usize = 65_536;
@@ -50,16 +52,28 @@ pub fn count_text(text: &str) -> u64 {
     }
 }
 
-/// [`count_text`] with a process-wide cache for large segments.
+/// Cache key: a content hash and the text's length (0 for a JSON value, whose key hashes its
+/// structure instead; a text key has a length of at least [`CACHE_MIN_BYTES`]).
+type Key = (u64, usize);
+
+fn cache() -> &'static Mutex<HashMap<Key, u64>> {
+    static CACHE: OnceLock<Mutex<HashMap<Key, u64>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// [`count_text`] with a process-wide cache.
 fn count_segment(text: &str) -> u64 {
     if text.len() < CACHE_MIN_BYTES {
         return count_text(text);
     }
-    static CACHE: OnceLock<Mutex<HashMap<(u64, usize), u64>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
-    let key = (hasher.finish(), text.len());
+    cached((hasher.finish(), text.len()), || count_text(text))
+}
+
+/// The cached count under `key`, else `count()` (computed outside the lock), remembered.
+fn cached(key: Key, count: impl FnOnce() -> u64) -> u64 {
+    let cache = cache();
     if let Some(n) = cache
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -68,7 +82,7 @@ fn count_segment(text: &str) -> u64 {
         return *n;
     }
     // Tokenize outside the lock: parallel count_tokens calls must not queue behind each other.
-    let n = count_text(text);
+    let n = count();
     let mut map = cache.lock().unwrap_or_else(PoisonError::into_inner);
     if map.len() >= CACHE_CAPACITY {
         map.clear();
@@ -81,7 +95,48 @@ fn count_json(value: &Value) -> u64 {
     match value {
         Value::String(s) => count_segment(s),
         Value::Null => 0,
-        other => count_segment(&other.to_string()),
+        other => {
+            // Hashing the tree is far cheaper than serialising it (tool schemas: tens of KB
+            // per request); equal values serialise to equal text, so share a count.
+            let mut hasher = DefaultHasher::new();
+            hash_json(other, &mut hasher);
+            cached((hasher.finish(), 0), || count_text(&other.to_string()))
+        }
+    }
+}
+
+/// A structural hash of a JSON value: a tag per kind, lengths before contents, so different
+/// values feed different byte sequences.
+fn hash_json(value: &Value, h: &mut DefaultHasher) {
+    match value {
+        Value::Null => h.write_u8(0),
+        Value::Bool(b) => {
+            h.write_u8(1);
+            b.hash(h);
+        }
+        Value::Number(n) => {
+            h.write_u8(2);
+            n.hash(h);
+        }
+        Value::String(s) => {
+            h.write_u8(3);
+            s.hash(h);
+        }
+        Value::Array(items) => {
+            h.write_u8(4);
+            h.write_usize(items.len());
+            for item in items {
+                hash_json(item, h);
+            }
+        }
+        Value::Object(map) => {
+            h.write_u8(5);
+            h.write_usize(map.len());
+            for (key, item) in map {
+                key.hash(h);
+                hash_json(item, h);
+            }
+        }
     }
 }
 
@@ -100,7 +155,9 @@ pub fn estimate_request(req: &Request) -> u64 {
             total += match part {
                 Part::Text(text) => count_segment(text),
                 Part::Image(image) => count_image(image),
-                Part::ToolUse(tool_use) => count_text(&tool_use.name) + count_json(&tool_use.input),
+                Part::ToolUse(tool_use) => {
+                    count_segment(&tool_use.name) + count_json(&tool_use.input)
+                }
                 Part::ToolResult(result) => result
                     .content
                     .iter()
@@ -115,7 +172,7 @@ pub fn estimate_request(req: &Request) -> u64 {
         }
     }
     for tool in &req.tools {
-        total += count_text(&tool.name)
+        total += count_segment(&tool.name)
             + count_segment(upstream_description(&tool.description))
             + count_json(&tool.input_schema);
     }
@@ -124,6 +181,10 @@ pub fn estimate_request(req: &Request) -> u64 {
 
 /// The part of a tool description the upstream sees (N9 cuts at the default limit).
 fn upstream_description(description: &str) -> &str {
+    // At most `limit` bytes means at most `limit` characters: nothing to count.
+    if description.len() <= DEFAULT_DESCRIPTION_LIMIT {
+        return description;
+    }
     match description.char_indices().nth(DEFAULT_DESCRIPTION_LIMIT) {
         Some((at, _)) => &description[..at],
         None => description,
@@ -198,6 +259,43 @@ mod tests {
         assert_eq!(count_segment(&long), count_text(&long));
         // Cached path gives the same answer twice.
         assert_eq!(count_segment(&long), count_text(&long));
+        assert_eq!(count_segment("hi"), count_text("hi"));
+        assert_eq!(count_segment("hi"), count_text("hi"));
+    }
+
+    #[test]
+    fn json_counts_are_those_of_the_serialised_text() {
+        let values = [
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "number"}}}),
+            serde_json::json!([1, 2.5, "x", true, null, {"k": []}]),
+            serde_json::json!([1, 2.5, "x", true, null, {"k": [[]]}]),
+            serde_json::json!(42),
+            serde_json::json!(false),
+        ];
+        for _ in 0..2 {
+            for v in &values {
+                assert_eq!(count_json(v), count_text(&v.to_string()), "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn structurally_different_values_hash_differently() {
+        let hash = |v: &Value| {
+            let mut h = DefaultHasher::new();
+            hash_json(v, &mut h);
+            h.finish()
+        };
+        let pairs = [
+            (serde_json::json!(["ab"]), serde_json::json!(["a", "b"])),
+            (serde_json::json!({"a": 1}), serde_json::json!({"a": "1"})),
+            (serde_json::json!([[]]), serde_json::json!([])),
+            (serde_json::json!({"a": {}}), serde_json::json!({"a": []})),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(hash(&a), hash(&b), "{a} vs {b}");
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! `content_block_stop`, `message_delta` (stop reason, stop sequence, usage), `message_stop`;
 //! `event: error` ends a failed stream without `message_stop`.
 //!
-//! Every event is serialised from borrowed structs straight into the output buffer.
+//! Every event is written straight into the output buffer: the per-frame `content_block_delta`
+//! by hand (a constant envelope around the escaped text), the rest serialised from borrowed
+//! structs.
 
 use bytes::{BufMut as _, BytesMut};
 use serde::Serialize;
@@ -13,6 +15,7 @@ use super::error::error_event;
 use super::wire::{BlockOut, InputOut, MessageHead, UsageOut, message_id, stop_fields};
 use crate::canonical::{StartInfo, StopReason, StreamEvent, Usage};
 use crate::encode::ReplyEncoder;
+use crate::json_out;
 
 /// Writes one reply as Anthropic SSE. One encoder per response.
 #[derive(Debug, Default)]
@@ -147,22 +150,33 @@ impl BlockSink for SseSink<'_> {
         );
     }
 
+    /// The hot event (one per upstream content frame), written by hand: a constant envelope
+    /// around the escaped text, byte for byte what serde wrote for the `BlockDeltaEvent`
+    /// struct (see the `delta_events_match_serde` test).
     fn delta(&mut self, index: usize, delta: BlockDelta<'_>) {
-        let delta = match delta {
-            BlockDelta::Text(text) => DeltaOut::Text { text },
-            BlockDelta::Thinking(thinking) => DeltaOut::Thinking { thinking },
-            BlockDelta::Signature(signature) => DeltaOut::Signature { signature },
-            BlockDelta::InputJson(partial_json) => DeltaOut::InputJson { partial_json },
+        let (envelope, text): (&[u8], &str) = match delta {
+            BlockDelta::Text(text) => (b",\"delta\":{\"type\":\"text_delta\",\"text\":", text),
+            BlockDelta::Thinking(text) => (
+                b",\"delta\":{\"type\":\"thinking_delta\",\"thinking\":",
+                text,
+            ),
+            BlockDelta::Signature(text) => (
+                b",\"delta\":{\"type\":\"signature_delta\",\"signature\":",
+                text,
+            ),
+            BlockDelta::InputJson(text) => (
+                b",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":",
+                text,
+            ),
         };
-        write_event(
-            self.out,
-            "content_block_delta",
-            &BlockDeltaEvent {
-                kind: "content_block_delta",
-                index,
-                delta,
-            },
-        );
+        let out = &mut *self.out;
+        // Envelope, index, quotes and tail: one reservation unless the text needs escapes.
+        out.reserve(DELTA_HEAD.len() + 20 + envelope.len() + text.len() + 8);
+        out.extend_from_slice(DELTA_HEAD);
+        json_out::uint(out, index as u64);
+        out.extend_from_slice(envelope);
+        json_out::string(out, text);
+        out.extend_from_slice(b"}}\n\n");
     }
 
     fn stop(&mut self, index: usize) {
@@ -187,6 +201,10 @@ pub(super) fn write_event<T: Serialize>(out: &mut BytesMut, name: &str, data: &T
     let _ = serde_json::to_writer(out.writer(), data);
     out.put_slice(b"\n\n");
 }
+
+/// Everything of a `content_block_delta` event before its index.
+const DELTA_HEAD: &[u8] =
+    b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":";
 
 fn write_ping(out: &mut BytesMut) {
     out.put_slice(b"event: ping\ndata: {\"type\":\"ping\"}\n\n");
@@ -214,27 +232,6 @@ struct BlockStartEvent<'a> {
 }
 
 #[derive(Serialize)]
-struct BlockDeltaEvent<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    index: usize,
-    delta: DeltaOut<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type")]
-enum DeltaOut<'a> {
-    #[serde(rename = "text_delta")]
-    Text { text: &'a str },
-    #[serde(rename = "thinking_delta")]
-    Thinking { thinking: &'a str },
-    #[serde(rename = "signature_delta")]
-    Signature { signature: &'a str },
-    #[serde(rename = "input_json_delta")]
-    InputJson { partial_json: &'a str },
-}
-
-#[derive(Serialize)]
 struct BlockStopEvent {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -253,4 +250,95 @@ struct MessageDelta<'a> {
 struct StopDelta<'a> {
     stop_reason: &'static str,
     stop_sequence: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hand-written delta against the serde structs it replaced.
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::*;
+
+    #[derive(Serialize)]
+    struct BlockDeltaEvent<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        index: usize,
+        delta: DeltaOut<'a>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(tag = "type")]
+    enum DeltaOut<'a> {
+        #[serde(rename = "text_delta")]
+        Text { text: &'a str },
+        #[serde(rename = "thinking_delta")]
+        Thinking { thinking: &'a str },
+        #[serde(rename = "signature_delta")]
+        Signature { signature: &'a str },
+        #[serde(rename = "input_json_delta")]
+        InputJson { partial_json: &'a str },
+    }
+
+    /// What the serde path wrote for a delta before it was written by hand.
+    fn serde_delta(index: usize, delta: DeltaOut<'_>) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        write_event(
+            &mut out,
+            "content_block_delta",
+            &BlockDeltaEvent {
+                kind: "content_block_delta",
+                index,
+                delta,
+            },
+        );
+        out.to_vec()
+    }
+
+    fn hand_delta(index: usize, delta: BlockDelta<'_>) -> Vec<u8> {
+        let mut out = BytesMut::from(&b"kept"[..]);
+        SseSink { out: &mut out }.delta(index, delta);
+        assert!(out.starts_with(b"kept"));
+        out[4..].to_vec()
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        let chars = prop_oneof![
+            any::<char>(),
+            (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap_or('\0')),
+            Just('"'),
+            Just('\\'),
+            Just('\u{7f}'),
+            Just('\u{2028}'),
+            Just('\u{2029}'),
+            Just('x'),
+        ];
+        prop_oneof![
+            any::<String>(),
+            proptest::collection::vec(chars, 0..48).prop_map(|v| v.into_iter().collect()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn delta_events_match_serde(index in any::<usize>(), s in text()) {
+            prop_assert_eq!(
+                hand_delta(index, BlockDelta::Text(&s)),
+                serde_delta(index, DeltaOut::Text { text: &s })
+            );
+            prop_assert_eq!(
+                hand_delta(index, BlockDelta::Thinking(&s)),
+                serde_delta(index, DeltaOut::Thinking { thinking: &s })
+            );
+            prop_assert_eq!(
+                hand_delta(index, BlockDelta::Signature(&s)),
+                serde_delta(index, DeltaOut::Signature { signature: &s })
+            );
+            prop_assert_eq!(
+                hand_delta(index, BlockDelta::InputJson(&s)),
+                serde_delta(index, DeltaOut::InputJson { partial_json: &s })
+            );
+        }
+    }
 }

@@ -40,29 +40,7 @@ fn hex_digit(n: u8) -> u8 {
     }
 }
 
-/// Appends `n` in decimal.
-pub(super) fn uint(out: &mut BytesMut, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        // `n % 10` is below 10, so the cast cannot truncate.
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-/// Appends `n` in decimal, sign included.
-pub(super) fn int(out: &mut BytesMut, n: i64) {
-    if n < 0 {
-        out.put_u8(b'-');
-    }
-    uint(out, n.unsigned_abs());
-}
+pub(super) use crate::json_out::{int, uint};
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,8 @@
 //! [`crate::telemetry::RequestRecord`] when the request ends (see `telemetry::trace`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -23,6 +25,7 @@ use dialects::encode::{ReplyEncoder, ReplyFolder};
 use dialects::kiro::request::{MappedRequest, MappingOptions, map_request};
 use dialects::kiro::response::{Reaction, ReplyContext, ReplyMapper, UpstreamFault};
 use kiro_wire::Frame;
+use tokio::time::Sleep;
 
 use super::dialect::{Dialect, too_large};
 use super::request_id::RequestId;
@@ -651,6 +654,11 @@ struct Streaming {
     /// The start of the reply and what came with it, until the body is first polled.
     first: Option<Bytes>,
     done: bool,
+    /// The keep-alive deadline of the current wait for the upstream, created on the first wait
+    /// and re-armed at the start of each one.
+    keepalive: Option<Pin<Box<Sleep>>>,
+    /// When the current wait for the upstream began (None: not waiting).
+    waiting: Option<Instant>,
     /// Reported when the body ends, or is dropped because the client went away.
     trace: Trace,
 }
@@ -678,8 +686,8 @@ fn stream_response(
     }
     let first = buf.split().freeze();
     trace.status(StatusCode::OK.as_u16());
-    // Boxed: the state moves in and out of `next_chunk` on every chunk.
-    let state = Box::new(Streaming {
+    // Boxed: the body stream stays small and `Unpin`, and the state never moves.
+    let body = SseBody(Box::new(Streaming {
         done: committed.stream.is_none(),
         app,
         encoder,
@@ -687,9 +695,10 @@ fn stream_response(
         events: Vec::new(),
         buf,
         first: Some(first),
+        keepalive: None,
+        waiting: None,
         trace,
-    });
-    let body = futures::stream::unfold(state, next_chunk);
+    }));
     let mut resp = Response::new(Body::from_stream(body));
     let h = resp.headers_mut();
     h.insert(
@@ -728,70 +737,99 @@ impl Streaming {
         }
         more
     }
+
+    /// The upstream has nothing ready: starts (or continues) the wait and writes a keep-alive
+    /// when it lasted the keep-alive interval. Pending while neither happened.
+    fn wait(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let keepalive = match (self.waiting, self.keepalive.as_mut()) {
+            (Some(_), Some(timer)) => timer,
+            (_, timer) => {
+                // Anthropic pings about every 15 s (`upstream.keepalive_interval`), counted
+                // from the start of each wait: tokio's clock for the timer (paused in tests),
+                // the wall clock for the trace.
+                let deadline =
+                    tokio::time::Instant::now() + self.app.config.upstream.keepalive_interval;
+                self.waiting = Some(Instant::now());
+                match timer {
+                    Some(timer) => {
+                        timer.as_mut().reset(deadline);
+                        timer
+                    }
+                    None => self
+                        .keepalive
+                        .insert(Box::pin(tokio::time::sleep_until(deadline))),
+                }
+            }
+        };
+        if keepalive.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.end_wait();
+        let Streaming { encoder, buf, .. } = self;
+        encoder.keepalive(buf);
+        Poll::Ready(())
+    }
+
+    fn end_wait(&mut self) {
+        if let Some(waiting) = self.waiting.take() {
+            self.trace.waited_upstream(waiting);
+        }
+    }
 }
 
-/// Produces the next body chunk: the SSE of every upstream frame that has arrived, or a
-/// keep-alive after a silence. Each frame is encoded the moment it is decoded and nothing waits
-/// for more: frames that arrived together (one socket read) leave in one write, a lone frame
-/// leaves alone.
-async fn next_chunk(
-    mut s: Box<Streaming>,
-) -> Option<(Result<Bytes, std::convert::Infallible>, Box<Streaming>)> {
-    use futures::FutureExt as _;
-    if let Some(first) = s.first.take() {
-        if s.committed.mapper.has_visible_output() {
-            s.trace.first_byte();
-        }
-        return Some((Ok(first), s));
-    }
-    loop {
-        if s.done {
-            s.trace.complete();
-            return None;
-        }
-        let Some(stream) = s.committed.stream.as_mut() else {
-            s.done = true;
-            s.trace.complete();
-            return None;
-        };
-        s.buf.reserve(1024);
-        // Anthropic pings about every 15 s (`upstream.keepalive_interval`); the timer is armed
-        // only when nothing is ready.
-        let ready = stream.next_frame().now_or_never();
-        let item = match ready {
-            Some(item) => Some(item),
-            None => {
-                let keepalive = s.app.config.upstream.keepalive_interval;
-                let waiting = Instant::now();
-                let item = tokio::time::timeout(keepalive, stream.next_frame())
-                    .await
-                    .ok();
-                s.trace.waited_upstream(waiting);
-                item
+/// The SSE body of a streamed reply. Each poll yields the SSE of every upstream frame that has
+/// arrived, or a keep-alive after a silence. Each frame is encoded the moment it is decoded and
+/// nothing waits for more: frames that arrived together (one socket read) leave in one write, a
+/// lone frame leaves alone.
+struct SseBody(Box<Streaming>);
+
+impl futures::Stream for SseBody {
+    type Item = Result<Bytes, std::convert::Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let s = &mut *self.get_mut().0;
+        if let Some(first) = s.first.take() {
+            if s.committed.mapper.has_visible_output() {
+                s.trace.first_byte();
             }
-        };
-        match item {
-            None => {
-                let Streaming { encoder, buf, .. } = &mut *s;
-                encoder.keepalive(buf);
+            return Poll::Ready(Some(Ok(first)));
+        }
+        loop {
+            if s.done {
+                s.trace.complete();
+                return Poll::Ready(None);
             }
-            Some(item) => {
-                let mut more = s.feed(item);
-                // Drain what is already decoded or buffered, without waiting.
-                while more {
-                    let Some(stream) = s.committed.stream.as_mut() else {
-                        break;
-                    };
-                    match stream.next_frame().now_or_never() {
-                        Some(item) => more = s.feed(item),
-                        None => break,
+            let Some(stream) = s.committed.stream.as_mut() else {
+                s.done = true;
+                s.trace.complete();
+                return Poll::Ready(None);
+            };
+            s.buf.reserve(1024);
+            match stream.poll_frame(cx) {
+                Poll::Ready(item) => {
+                    s.end_wait();
+                    let mut more = s.feed(item);
+                    // Drain what is already decoded or buffered, without waiting (a pending
+                    // poll leaves the waker registered for the next chunk).
+                    while more {
+                        let Some(stream) = s.committed.stream.as_mut() else {
+                            break;
+                        };
+                        match stream.poll_frame(cx) {
+                            Poll::Ready(item) => more = s.feed(item),
+                            Poll::Pending => break,
+                        }
+                    }
+                }
+                Poll::Pending => {
+                    if s.wait(cx).is_pending() {
+                        return Poll::Pending;
                     }
                 }
             }
-        }
-        if !s.buf.is_empty() {
-            let chunk = s.buf.split().freeze();
-            return Some((Ok(chunk), s));
+            if !s.buf.is_empty() {
+                return Poll::Ready(Some(Ok(s.buf.split().freeze())));
+            }
         }
     }
 }

@@ -32,15 +32,16 @@ impl UpstreamClient {
         body: Bytes,
         attempt: u32,
     ) -> Result<ChatStream, UpstreamError> {
-        let url = self.urls.chat(account.api_region());
         let headers = account
             .headers()
             .chat(account.bearer(), account.is_api_key(), attempt);
-        let request = self
-            .http_for(account)?
-            .post(url)
-            .headers(headers)
-            .body(body);
+        let http = self.http_for(account)?;
+        let request = match self.chat_url(account.api_region()) {
+            Some(url) => http.post(url),
+            None => http.post(self.urls.chat(account.api_region())),
+        }
+        .headers(headers)
+        .body(body);
         let headers_deadline = Instant::now() + self.config.response_headers_timeout;
         let resp = self.send(request, headers_deadline, "chat").await?;
 
@@ -92,6 +93,7 @@ impl UpstreamClient {
             idle_timeout: self.config.idle_timeout,
             timer: Box::pin(sleep_until(first_deadline)),
             seen_frame: false,
+            progress_at: None,
             finished: false,
         })
     }
@@ -139,6 +141,10 @@ pub struct ChatStream {
     /// The first-event deadline until a frame arrives, then the idle deadline.
     timer: Pin<Box<Sleep>>,
     seen_frame: bool,
+    /// When the stream last made progress, if the timer has not been moved to it yet. The
+    /// timer is only looked at when no frame is ready, so it is re-armed there, once per wait,
+    /// rather than on every frame of a burst; the deadline is the same.
+    progress_at: Option<Instant>,
     finished: bool,
 }
 
@@ -181,9 +187,8 @@ impl ChatStream {
         Poll::Ready(Some(Err(e)))
     }
 
-    fn rearm_idle(&mut self) {
-        let at = Instant::now() + self.idle_timeout;
-        self.timer.as_mut().reset(at);
+    fn note_progress(&mut self) {
+        self.progress_at = Some(Instant::now());
     }
 }
 
@@ -202,7 +207,11 @@ impl Stream for ChatStream {
 }
 
 impl ChatStream {
-    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame, UpstreamError>>> {
+    /// [`ChatStream::next_frame`] as a poll, for hand-written streams.
+    pub(crate) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame, UpstreamError>>> {
         let this = self;
         if this.finished {
             return Poll::Ready(None);
@@ -211,7 +220,7 @@ impl ChatStream {
             match this.decoder.decode(&mut this.buf) {
                 Ok(Some(frame)) => {
                     this.seen_frame = true;
-                    this.rearm_idle();
+                    this.note_progress();
                     return Poll::Ready(Some(Ok(frame)));
                 }
                 Ok(None) => {}
@@ -223,7 +232,7 @@ impl ChatStream {
                     // Bytes are progress once the stream is flowing; before the first frame
                     // only a whole frame counts, so a trickle cannot hold the deadline off.
                     if this.seen_frame {
-                        this.rearm_idle();
+                        this.note_progress();
                     }
                     continue;
                 }
@@ -245,6 +254,9 @@ impl ChatStream {
                     };
                 }
                 Poll::Pending => {}
+            }
+            if let Some(at) = this.progress_at.take() {
+                this.timer.as_mut().reset(at + this.idle_timeout);
             }
             if this.timer.as_mut().poll(cx).is_ready() {
                 let e = if this.seen_frame {

@@ -63,6 +63,10 @@ impl Default for UpstreamConfig {
 /// (dropping a client only closes its idle connections).
 const MAX_PROXIED_CLIENTS: usize = 256;
 
+/// API regions whose parsed chat URL is kept (there are a handful; the bound only guards against
+/// a store full of odd regions).
+const MAX_CACHED_REGIONS: usize = 64;
+
 /// HTTP client of the Kiro upstream. Cheap to clone; clones share the connection pools.
 #[derive(Debug, Clone)]
 pub struct UpstreamClient {
@@ -75,6 +79,9 @@ pub struct UpstreamClient {
     pub(crate) config: Arc<UpstreamConfig>,
     /// One client per outbound proxy URL: reqwest fixes a client's proxy when it is built.
     proxied: Arc<Mutex<HashMap<String, reqwest::Client>>>,
+    /// The chat URL of each API region, parsed once: reqwest would parse the string again on
+    /// every request (about 6% of a small request's instructions).
+    chat_urls: Arc<Mutex<HashMap<String, reqwest::Url>>>,
 }
 
 impl UpstreamClient {
@@ -86,7 +93,26 @@ impl UpstreamClient {
             urls: Arc::new(urls),
             config: Arc::new(config),
             proxied: Arc::default(),
+            chat_urls: Arc::default(),
         })
+    }
+
+    /// `POST …/generateAssistantResponse` for an API region, parsed (None if it does not parse:
+    /// the caller then hands reqwest the string, which reports the error as before).
+    pub(crate) fn chat_url(&self, api_region: &str) -> Option<reqwest::Url> {
+        let mut urls = self
+            .chat_urls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(url) = urls.get(api_region) {
+            return Some(url.clone());
+        }
+        let url = reqwest::Url::parse(&self.urls.chat(api_region)).ok()?;
+        if urls.len() >= MAX_CACHED_REGIONS {
+            urls.clear();
+        }
+        urls.insert(api_region.to_owned(), url.clone());
+        Some(url)
     }
 
     pub fn urls(&self) -> &UpstreamUrls {

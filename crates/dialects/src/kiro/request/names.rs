@@ -26,16 +26,16 @@ pub(crate) fn description(text: &str, name: &str, limit: usize) -> (String, bool
     if text.len() <= limit {
         return (text.to_owned(), false);
     }
-    match text.char_indices().nth(limit) {
-        None => (text.to_owned(), false),
-        Some(_) => {
-            let keep = text
-                .char_indices()
-                .nth(limit - 1)
-                .map_or(text.len(), |(at, _)| at);
-            (format!("{}…", &text[..keep]), true)
-        }
+    // Longer in bytes: count characters with std's word-at-a-time counter, and walk the text
+    // character by character only when it is really cut.
+    if text.chars().count() <= limit {
+        return (text.to_owned(), false);
     }
+    let keep = text
+        .char_indices()
+        .nth(limit - 1)
+        .map_or(text.len(), |(at, _)| at);
+    (format!("{}…", &text[..keep]), true)
 }
 
 fn is_valid(name: &str) -> bool {

@@ -37,15 +37,22 @@ impl StopGuard {
         }
     }
 
-    pub fn push(&mut self, chunk: &str) -> Guarded {
+    /// Takes the chunk by value: without stop sequences (the common case) it is emitted as
+    /// is, with no copy per frame.
+    pub fn push(&mut self, chunk: impl Into<String>) -> Guarded {
+        let chunk = chunk.into();
         if self.sequences.is_empty() {
             return Guarded {
-                emit: chunk.to_owned(),
+                emit: chunk,
                 matched: None,
             };
         }
         let mut s = std::mem::take(&mut self.held);
-        s.push_str(chunk);
+        if s.is_empty() {
+            s = chunk;
+        } else {
+            s.push_str(&chunk);
+        }
         // The earliest match wins; at the same position, the longest sequence.
         let found = self
             .sequences

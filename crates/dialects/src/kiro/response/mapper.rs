@@ -11,7 +11,7 @@ use super::fault::{self, AfterOutput, TransportFailure, UpstreamFault};
 use super::guard::{OutputBudget, StopGuard};
 use super::payload::{self, Recovered};
 use super::stats::ReplyStats;
-use super::text::{ChunkKind, RepeatFilter, Utf8Carry};
+use super::text::{ChunkKind, Decoded, RepeatFilter, Utf8Carry};
 use super::thinking_tags::{Piece, TagSplitter};
 use super::tools::{FrameInput, ToolAssembler, ToolFrame};
 use super::usage::{UsageSource, UsageTracker};
@@ -198,6 +198,11 @@ impl ReplyMapper {
         out: &mut Vec<StreamEvent>,
     ) -> Result<(), UpstreamFault> {
         match Event::from_frame(frame) {
+            // The hot case, taken by value: the parsed text becomes the delta without a copy.
+            Ok(Event::AssistantResponse(e)) => {
+                self.on_text_owned(e.content, out);
+                Ok(())
+            }
             Ok(ev) => self.on_event(&ev, out),
             Err(EventError::Payload { event_type, source }) => {
                 match payload::recover(event_type, &frame.payload) {
@@ -351,6 +356,20 @@ impl ReplyMapper {
             return;
         }
         let decoded = self.text_carry.push(bytes);
+        self.on_decoded_text(decoded, out);
+    }
+
+    /// [`ReplyMapper::on_text`] of a parsed frame's text.
+    fn on_text_owned(&mut self, text: String, out: &mut Vec<StreamEvent>) {
+        self.stats.text_frames += 1;
+        if self.done || self.skip_repeat(ChunkKind::Text, text.as_bytes()) {
+            return;
+        }
+        let decoded = self.text_carry.push_owned(text);
+        self.on_decoded_text(decoded, out);
+    }
+
+    fn on_decoded_text(&mut self, decoded: Decoded, out: &mut Vec<StreamEvent>) {
         self.stats.dropped_invalid_sequences += decoded.dropped;
         if decoded.text.is_empty() {
             return;
@@ -505,7 +524,7 @@ impl ReplyMapper {
         if self.done {
             return;
         }
-        let guarded = self.stop_guard.push(&s);
+        let guarded = self.stop_guard.push(s);
         self.emit_text(guarded.emit, out);
         if let Some(seq) = guarded.matched {
             if !self.done {

@@ -59,6 +59,15 @@ fn could_become_surrogate(b: &[u8], want_low: bool) -> bool {
 }
 
 impl Utf8Carry {
+    /// [`Utf8Carry::push`] of text already decoded (a parsed frame's `String`): with nothing
+    /// carried it is passed through without a copy.
+    pub fn push_owned(&mut self, text: String) -> Decoded {
+        if self.pending.is_empty() {
+            return Decoded { text, dropped: 0 };
+        }
+        self.push(text.as_bytes())
+    }
+
     /// Decodes `bytes` after whatever was carried from the previous chunk. An incomplete tail
     /// (at most five bytes: a high surrogate plus part of its low half) is kept for the next call.
     pub fn push(&mut self, bytes: &[u8]) -> Decoded {
