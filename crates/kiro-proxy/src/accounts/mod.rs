@@ -1,6 +1,7 @@
 //! The account pool: credentials, refresh, selection; and getting accounts in (device login,
 //! import, restore).
 
+pub mod attempts;
 pub mod backup;
 pub mod checks;
 mod circuit;

@@ -23,15 +23,16 @@ use bytes::{Bytes, BytesMut};
 use dialects::canonical::{ClientError, ErrorKind, Request, StartInfo, StreamEvent};
 use dialects::encode::{ReplyEncoder, ReplyFolder};
 use dialects::kiro::request::{MappedRequest, MappingOptions, map_request};
-use dialects::kiro::response::{Reaction, ReplyContext, ReplyMapper, UpstreamFault};
+use dialects::kiro::response::{ReplyContext, ReplyMapper, UpstreamFault};
 use kiro_wire::Frame;
 use tokio::time::Sleep;
 
 use super::dialect::{Dialect, too_large};
 use super::request_id::RequestId;
-use crate::accounts::failover::{self, Budget};
-use crate::accounts::reaction::{classify, counts_against_account, empty_stream};
-use crate::accounts::{Lease, Pick, Want};
+use crate::accounts::Lease;
+use crate::accounts::attempts::{After, Attempts, Next, account_effect};
+use crate::accounts::failover;
+use crate::accounts::reaction::{classify, empty_stream};
 use crate::app::{App, AppState};
 use crate::client_auth::ClientIdentity;
 use crate::limits::ClientIp;
@@ -336,36 +337,6 @@ fn reply_context(p: &Prepared) -> ReplyContext {
     }
 }
 
-/// Applies a fault's effect on the account whose lease met it: statistics and circuit breaker
-/// through the lease, cooldown / exhaustion / login state through the pool (spec §8.1).
-/// `refresh-and-retry-once` is the caller's: it only counts if it repeats.
-fn account_effect(app: &App, lease: &mut Lease, fault: &UpstreamFault) {
-    let id = lease.account_id().to_owned();
-    match fault.reaction {
-        Reaction::FailFastClientError => lease.client_error(),
-        Reaction::RefreshAndRetryOnce => {}
-        Reaction::InvalidModelTryOther | Reaction::TransientRetryWithBackoff => {
-            lease.failed(fault.label, &fault.message, counts_against_account(fault));
-        }
-        Reaction::AccountCooldownAndSwitch { cooldown_secs } => {
-            lease.failed(fault.label, &fault.message, counts_against_account(fault));
-            let cooldown = cooldown_secs.map_or_else(
-                || app.pool.config().default_cooldown,
-                std::time::Duration::from_secs,
-            );
-            app.pool.cooldown(&id, cooldown, fault.label);
-        }
-        Reaction::AccountExhaustedUntilReset => {
-            lease.failed(fault.label, &fault.message, false);
-            app.pool.exhausted_until_reset(&id, fault.label);
-        }
-        Reaction::AccountDisabledNeedsRelogin => {
-            lease.failed(fault.label, &fault.message, false);
-            app.pool.needs_login(&id, fault.label);
-        }
-    }
-}
-
 /// The client session a request belongs to, for stickiness: the session id, else the user id.
 fn session_key(req: &Request) -> Option<String> {
     let m = &req.metadata;
@@ -388,73 +359,49 @@ async fn attempt_until_output(
 ) -> Result<Committed, ClientError> {
     // The thresholds in effect when the request arrived (they may change at runtime).
     let pool_config = &app.pool.config();
-    let mut budget = Budget::new(pool_config);
+    let mut attempts = Attempts::new(pool_config);
     let session = session_key(&p.req);
     let model = p.opts.upstream_model.clone();
-    let mut tried: Vec<String> = Vec::new();
-    let mut transient: u32 = 0;
-    let mut refreshed: Vec<String> = Vec::new();
     let mut repaired_signatures = false;
     let mut last: Option<ClientError> = None;
-    // Same-account retries (refresh, signature repair) keep their lease: no new selection.
-    let mut again: Option<Lease> = None;
-    // After a transient fault, the retry prefers another account.
-    let mut avoid: Option<String> = None;
     loop {
-        if budget.spent() {
-            return Err(last.unwrap_or_else(|| {
-                ClientError::new(
-                    ErrorKind::Overloaded,
-                    "the upstream could not be reached within the failover budget",
-                )
-            }));
-        }
-        let mut lease = match again.take() {
-            Some(lease) => lease,
-            None => {
-                let want = Want {
-                    model: &model,
-                    session: session.as_deref(),
-                    tried: &tried,
-                    avoid: avoid.as_deref(),
-                };
-                let wait = pool_config.lease_wait.min(budget.remaining());
-                match app.pool.acquire_or_wait(&want, wait).await {
-                    Pick::Leased(lease) => lease,
-                    Pick::Busy => return Err(failover::all_busy(pool_config.max_concurrency)),
-                    Pick::Unavailable { plan_excluded } => {
-                        return Err(failover::no_account(&app.pool, last, plan_excluded, &model));
-                    }
-                }
+        let next = attempts
+            .next(
+                &app.pool,
+                &app.tokens,
+                &model,
+                session.as_deref(),
+                |account, e| {
+                    tracing::warn!(request_id = %rid, %account, error = %e, "no usable token");
+                    trace.fault(e.label());
+                    last.get_or_insert_with(|| {
+                        ClientError::new(ErrorKind::Overloaded, "no upstream account is available")
+                    });
+                },
+            )
+            .await;
+        let (mut lease, auth) = match next {
+            Next::Ready(lease, auth) => (lease, auth),
+            Next::Spent => {
+                return Err(last.unwrap_or_else(|| {
+                    ClientError::new(
+                        ErrorKind::Overloaded,
+                        "the upstream could not be reached within the failover budget",
+                    )
+                }));
+            }
+            Next::Busy => return Err(failover::all_busy(pool_config.max_concurrency)),
+            Next::Unavailable { plan_excluded } => {
+                return Err(failover::no_account(&app.pool, last, plan_excluded, &model));
             }
         };
         let account_id = lease.account_id().to_owned();
-        let auth = match app.tokens.access(&account_id).await {
-            Ok(auth) => auth,
-            Err(e) => {
-                tracing::warn!(request_id = %rid, account = %account_id, error = %e, "no usable token");
-                trace.fault(e.label());
-                lease.failed(e.label(), &e.to_string(), false);
-                if e.is_permanent() {
-                    app.pool.needs_login(&account_id, e.to_string());
-                } else {
-                    app.pool
-                        .cooldown(&account_id, pool_config.default_cooldown, e.to_string());
-                }
-                tried.push(account_id);
-                last.get_or_insert_with(|| {
-                    ClientError::new(ErrorKind::Overloaded, "no upstream account is available")
-                });
-                continue;
-            }
-        };
-        budget.note_attempt();
-        trace.attempt(&account_id, budget.attempts());
+        trace.attempt(&account_id, attempts.count());
         let body = body_for(&p.mapped, &auth);
         let waiting = Instant::now();
         let answer = app
             .upstream
-            .chat(&auth, body, budget.attempts().min(3))
+            .chat(&auth, body, attempts.count().min(3))
             .await;
         trace.waited_upstream(waiting);
         let fault = match answer {
@@ -486,59 +433,30 @@ async fn attempt_until_output(
         tracing::info!(
             request_id = %rid,
             account = %account_id,
-            attempt = budget.attempts(),
+            attempt = attempts.count(),
             fault = fault.label,
             status = fault.status,
             reason = fault.reason.as_deref().unwrap_or(""),
             "upstream attempt failed"
         );
         trace.fault(fault.label);
-        account_effect(app, &mut lease, &fault);
         last = Some(fault.client_error.clone());
-        match fault.reaction {
-            Reaction::FailFastClientError => {
+        match attempts
+            .failed(lease, &fault, &auth, &app.pool, &app.tokens)
+            .await
+        {
+            After::Retry => {}
+            After::ClientError(lease) => {
                 if fault.label == "thinking_signature_invalid" && !repaired_signatures {
-                    // N12: strip replayed reasoning and retry once.
+                    // N12: strip replayed reasoning and retry once, on the same account.
                     repaired_signatures = true;
                     p.opts.signature_model = None;
                     p.mapped = map_request(&p.req, &p.opts)?;
-                    again = Some(lease);
+                    attempts.retry_same(lease);
                     continue;
                 }
                 return Err(fault.client_error);
             }
-            Reaction::RefreshAndRetryOnce => {
-                if refreshed.contains(&account_id) {
-                    // Rejected again after a refresh (or an API key rejected twice): the
-                    // account needs an operator.
-                    lease.failed(fault.label, &fault.message, false);
-                    app.pool.needs_login(&account_id, fault.label);
-                    tried.push(account_id);
-                } else {
-                    refreshed.push(account_id.clone());
-                    match app.tokens.refresh_rejected(&auth).await {
-                        Ok(_) => again = Some(lease),
-                        Err(e) => {
-                            lease.failed(e.label(), &e.to_string(), false);
-                            if e.is_permanent() {
-                                app.pool.needs_login(&account_id, e.to_string());
-                            }
-                            tried.push(account_id);
-                        }
-                    }
-                }
-            }
-            Reaction::TransientRetryWithBackoff => {
-                transient += 1;
-                // The slot is free while waiting; the next selection prefers another account.
-                drop(lease);
-                avoid = Some(account_id);
-                tokio::time::sleep(budget.backoff(transient)).await;
-            }
-            Reaction::AccountCooldownAndSwitch { .. }
-            | Reaction::AccountExhaustedUntilReset
-            | Reaction::AccountDisabledNeedsRelogin
-            | Reaction::InvalidModelTryOther => tried.push(account_id),
         }
     }
 }
@@ -606,7 +524,7 @@ fn after_commit(
         "upstream failed mid-reply"
     );
     trace.fault(fault.label);
-    account_effect(app, lease, &fault);
+    account_effect(&app.pool, lease, &fault, app.pool.config().default_cooldown);
     mapper.finish_after_fault(&fault, out);
     false
 }

@@ -4,14 +4,13 @@
 //! effects for the same fault kinds, one forced refresh on a rejected token, another account
 //! after throttling, backoff after a transient fault.
 
-use dialects::kiro::response::{Reaction, UpstreamFault};
+use dialects::kiro::response::UpstreamFault;
 use kiro_wire::types::McpRequest;
 use serde_json::Value;
 
 use super::{ToolsError, UpstreamTools};
-use crate::accounts::failover::Budget;
-use crate::accounts::reaction::{classify, counts_against_account};
-use crate::accounts::{Lease, Pick, Want};
+use crate::accounts::attempts::{After, Attempts, Next};
+use crate::accounts::reaction::classify;
 
 /// The "model" a tools call asks the pool for: no plan restricts MCP, and no model name
 /// contains it.
@@ -26,73 +25,43 @@ impl UpstreamTools {
         request: &McpRequest,
     ) -> Result<(String, Value), ToolsError> {
         let config = self.pool.config();
-        let mut budget = Budget::new(&config);
-        let mut tried: Vec<String> = Vec::new();
-        let mut refreshed: Vec<String> = Vec::new();
-        let mut transient: u32 = 0;
+        let mut attempts = Attempts::new(&config);
         let mut last: Option<ToolsError> = None;
-        let mut again: Option<Lease> = None;
-        let mut avoid: Option<String> = None;
         loop {
-            if budget.spent() {
-                return Err(last.unwrap_or_else(|| {
-                    ToolsError::NoAccount(
-                        "the upstream could not be reached within the failover budget".into(),
-                    )
-                }));
-            }
-            let mut lease = match again.take() {
-                Some(lease) => lease,
-                None => {
-                    let want = Want {
-                        model: MCP_MODEL,
-                        session: None,
-                        tried: &tried,
-                        avoid: avoid.as_deref(),
-                    };
-                    let wait = config.lease_wait.min(budget.remaining());
-                    match self.pool.acquire_or_wait(&want, wait).await {
-                        Pick::Leased(lease) => lease,
-                        Pick::Busy => {
-                            return Err(last.unwrap_or_else(|| {
-                                ToolsError::NoAccount(format!(
-                                    "every upstream account is serving its maximum of {} \
-                                     concurrent requests; retry shortly",
-                                    config.max_concurrency
-                                ))
-                            }));
-                        }
-                        Pick::Unavailable { .. } => {
-                            return Err(last.unwrap_or_else(|| self.no_account()));
-                        }
-                    }
-                }
-            };
-            let account_id = lease.account_id().to_owned();
-            let auth = match self.tokens.access(&account_id).await {
-                Ok(auth) => auth,
-                Err(e) => {
-                    tracing::warn!(account = %account_id, error = %e, "tools call: no usable token");
-                    lease.failed(e.label(), &e.to_string(), false);
-                    if e.is_permanent() {
-                        self.pool.needs_login(&account_id, e.to_string());
-                    } else {
-                        self.pool
-                            .cooldown(&account_id, config.default_cooldown, e.to_string());
-                    }
-                    tried.push(account_id);
+            let next = attempts
+                .next(&self.pool, &self.tokens, MCP_MODEL, None, |account, e| {
+                    tracing::warn!(%account, error = %e, "tools call: no usable token");
                     last.get_or_insert_with(|| {
                         ToolsError::NoAccount(format!(
                             "no upstream account has a usable token (last: {e})"
                         ))
                     });
-                    continue;
+                })
+                .await;
+            let (mut lease, auth) = match next {
+                Next::Ready(lease, auth) => (lease, auth),
+                Next::Spent => {
+                    return Err(last.unwrap_or_else(|| {
+                        ToolsError::NoAccount(
+                            "the upstream could not be reached within the failover budget".into(),
+                        )
+                    }));
                 }
+                Next::Busy => {
+                    return Err(last.unwrap_or_else(|| {
+                        ToolsError::NoAccount(format!(
+                            "every upstream account is serving its maximum of {} concurrent \
+                             requests; retry shortly",
+                            config.max_concurrency
+                        ))
+                    }));
+                }
+                Next::Unavailable { .. } => return Err(last.unwrap_or_else(|| self.no_account())),
             };
-            budget.note_attempt();
+            let account_id = lease.account_id().to_owned();
             let answer = self
                 .upstream
-                .mcp::<Value>(&auth, request, budget.attempts().min(3))
+                .mcp::<Value>(&auth, request, attempts.count().min(3))
                 .await;
             let fault = match answer {
                 Ok(response) => {
@@ -106,74 +75,19 @@ impl UpstreamTools {
             };
             tracing::info!(
                 account = %account_id,
-                attempt = budget.attempts(),
+                attempt = attempts.count(),
                 fault = fault.label,
                 status = fault.status,
                 method = %request.method,
                 "upstream MCP attempt failed"
             );
-            self.account_effect(&mut lease, &fault);
             last = Some(upstream_error(&fault));
-            match fault.reaction {
-                Reaction::FailFastClientError => return Err(upstream_error(&fault)),
-                Reaction::RefreshAndRetryOnce => {
-                    if refreshed.contains(&account_id) {
-                        // Rejected again after a refresh: the account needs an operator.
-                        lease.failed(fault.label, &fault.message, false);
-                        self.pool.needs_login(&account_id, fault.label);
-                        tried.push(account_id);
-                    } else {
-                        refreshed.push(account_id.clone());
-                        match self.tokens.refresh_rejected(&auth).await {
-                            Ok(_) => again = Some(lease),
-                            Err(e) => {
-                                lease.failed(e.label(), &e.to_string(), false);
-                                if e.is_permanent() {
-                                    self.pool.needs_login(&account_id, e.to_string());
-                                }
-                                tried.push(account_id);
-                            }
-                        }
-                    }
-                }
-                Reaction::TransientRetryWithBackoff => {
-                    transient += 1;
-                    drop(lease);
-                    avoid = Some(account_id);
-                    tokio::time::sleep(budget.backoff(transient)).await;
-                }
-                Reaction::AccountCooldownAndSwitch { .. }
-                | Reaction::AccountExhaustedUntilReset
-                | Reaction::AccountDisabledNeedsRelogin
-                | Reaction::InvalidModelTryOther => tried.push(account_id),
-            }
-        }
-    }
-
-    /// A fault's effect on the account whose lease met it, as the chat path applies it.
-    fn account_effect(&self, lease: &mut Lease, fault: &UpstreamFault) {
-        let id = lease.account_id().to_owned();
-        match fault.reaction {
-            Reaction::FailFastClientError => lease.client_error(),
-            Reaction::RefreshAndRetryOnce => {}
-            Reaction::InvalidModelTryOther | Reaction::TransientRetryWithBackoff => {
-                lease.failed(fault.label, &fault.message, counts_against_account(fault));
-            }
-            Reaction::AccountCooldownAndSwitch { cooldown_secs } => {
-                lease.failed(fault.label, &fault.message, counts_against_account(fault));
-                let cooldown = cooldown_secs.map_or_else(
-                    || self.pool.config().default_cooldown,
-                    std::time::Duration::from_secs,
-                );
-                self.pool.cooldown(&id, cooldown, fault.label);
-            }
-            Reaction::AccountExhaustedUntilReset => {
-                lease.failed(fault.label, &fault.message, false);
-                self.pool.exhausted_until_reset(&id, fault.label);
-            }
-            Reaction::AccountDisabledNeedsRelogin => {
-                lease.failed(fault.label, &fault.message, false);
-                self.pool.needs_login(&id, fault.label);
+            match attempts
+                .failed(lease, &fault, &auth, &self.pool, &self.tokens)
+                .await
+            {
+                After::Retry => {}
+                After::ClientError(_) => return Err(upstream_error(&fault)),
             }
         }
     }
