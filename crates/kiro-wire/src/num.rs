@@ -6,24 +6,13 @@
 
 use serde::{Deserialize, Deserializer};
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Num {
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Str(String),
-}
-
-impl Num {
-    fn to_f64(&self) -> Option<f64> {
-        match self {
-            Num::Int(i) => Some(*i as f64),
-            Num::UInt(u) => Some(*u as f64),
-            Num::Float(f) if f.is_finite() => Some(*f),
-            Num::Float(_) => None,
-            Num::Str(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-        }
+/// A JSON number in any form, or a numeric string, as a finite float. Matching the value
+/// directly (not through an untagged enum) keeps a float from costing two serde error strings.
+fn value_to_f64(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().filter(|f| f.is_finite()),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
     }
 }
 
@@ -31,8 +20,7 @@ impl Num {
 /// Anything unreadable (including `null`) becomes `None`.
 pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     let v: Option<serde_json::Value> = Option::deserialize(d)?;
-    Ok(v.and_then(|v| serde_json::from_value::<Num>(v).ok())
-        .and_then(|n| n.to_f64()))
+    Ok(v.as_ref().and_then(value_to_f64))
 }
 
 /// A float that may arrive in any numeric form; unreadable values become `0.0`.
@@ -63,10 +51,7 @@ pub fn opt_epoch_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D:
         Some(serde_json::Value::String(s)) => {
             parse_iso8601(&s).or_else(|| s.trim().parse::<f64>().ok().map(|f| f.floor() as i64))
         }
-        Some(other) => serde_json::from_value::<Num>(other)
-            .ok()
-            .and_then(|n| n.to_f64())
-            .map(|f| f.floor() as i64),
+        Some(other) => value_to_f64(&other).map(|f| f.floor() as i64),
         None => None,
     })
 }

@@ -57,6 +57,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        // The id the trace middleware decided (and wrote into the headers) is in the
+        // extensions: taking it from there skips the header lookup and check a second time.
+        if let Some(rid) = parts.extensions.get::<RequestId>() {
+            return Ok(rid.clone());
+        }
         Ok(Self::from_headers(&parts.headers))
     }
 }

@@ -41,6 +41,8 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
     if let Ok(v) = HeaderValue::from_str(rid.as_str()) {
         parts.headers.insert("x-request-id", v);
     }
+    // The handlers' extractor reads it from here rather than parsing the header again.
+    parts.extensions.insert(rid.clone());
     // At error level so that the span (and the id in every line) exists whatever the filter.
     let span = tracing::error_span!(
         "request",

@@ -38,11 +38,13 @@ impl InFlight {
     /// or the proxy `global` ones.
     pub fn acquire(
         self: &Arc<Self>,
-        key: &str,
+        key: impl Into<String>,
         per_key: Option<u64>,
         global: Option<u64>,
     ) -> Result<Permit, Full> {
-        let admitted = self.per_key.with(key, |n| {
+        // Taken by value: the permit keeps the caller's `String` instead of a copy of it.
+        let key = key.into();
+        let admitted = self.per_key.with(key.as_str(), |n| {
             if per_key.is_some_and(|cap| *n >= cap) {
                 false
             } else {
@@ -56,7 +58,7 @@ impl InFlight {
         // From here on, dropping the permit undoes both counts.
         let permit = Permit {
             counters: self.clone(),
-            key: key.to_owned(),
+            key,
         };
         let before = self.total.fetch_add(1, Ordering::AcqRel);
         if let Some(cap) = global.filter(|cap| before >= *cap) {

@@ -366,7 +366,7 @@ impl Limits {
             }
         }
         let permit = match self.inner.in_flight.acquire(
-            &concurrency_key(&identity),
+            concurrency_key(&identity),
             traffic.per_key_concurrency,
             traffic.max_concurrency,
         ) {
