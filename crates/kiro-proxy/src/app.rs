@@ -67,22 +67,7 @@ impl App {
         let client_auth = ClientAuth::new(&config.api_keys, store.clone()).await?;
         let changes = AdminChanges::new();
 
-        let u = &config.upstream;
-        let upstream = UpstreamClient::new(
-            UpstreamUrls::new(
-                &u.q_url,
-                &u.codewhisperer_url,
-                &u.social_auth_url,
-                &u.oidc_url,
-            ),
-            UpstreamConfig {
-                connect_timeout: u.connect_timeout,
-                response_headers_timeout: u.response_header_timeout,
-                first_event_timeout: u.first_event_timeout,
-                idle_timeout: u.idle_timeout,
-                ..UpstreamConfig::default()
-            },
-        )?;
+        let upstream = upstream_client(&config)?;
         let admin = AdminState::new(
             store.clone(),
             token,
@@ -91,33 +76,13 @@ impl App {
             upstream.clone(),
             &config,
         );
-        let registry = Arc::new(AccountRegistry::new());
-        let records = store.list_accounts().await?;
-        registry.load(records.iter().map(|r| r.account.clone()));
-        let pool = Pool::new(registry.clone(), config.pool.clone());
+        let (pool, tokens) = load_pool(&config, &store, &upstream).await?;
         let pool_for_views = pool.clone();
         admin.set_pool_view(Box::new(move |id| {
             pool_for_views
                 .view(id)
                 .and_then(|v| serde_json::to_value(v).ok())
         }));
-        for r in &records {
-            pool.sync_record(
-                &r.account.id,
-                &r.status,
-                r.status_reason.as_deref(),
-                r.weight,
-            );
-        }
-        let tokens = Arc::new(TokenManager::new(
-            registry.clone(),
-            upstream.clone(),
-            Arc::new(store.clone()),
-            TokenConfig {
-                refresh_window: config.accounts.refresh_margin,
-                ..TokenConfig::default()
-            },
-        ));
         let mapping = admin::effective_model_mapping(&store, &config.models.mapping).await?;
         let settings = RuntimeSettings::load(&store, &config).await;
         admin.set_runtime_settings(settings.clone());
@@ -354,4 +319,55 @@ fn models_json(catalogue: &ModelCatalogue) -> serde_json::Value {
             })
         })
         .collect()
+}
+
+/// The upstream client `config` describes (URLs and timeouts): the server's and the CLI's.
+pub fn upstream_client(config: &Config) -> Result<UpstreamClient, UpstreamError> {
+    let u = &config.upstream;
+    UpstreamClient::new(
+        UpstreamUrls::new(
+            &u.q_url,
+            &u.codewhisperer_url,
+            &u.social_auth_url,
+            &u.oidc_url,
+        ),
+        UpstreamConfig {
+            connect_timeout: u.connect_timeout,
+            response_headers_timeout: u.response_header_timeout,
+            first_event_timeout: u.first_event_timeout,
+            idle_timeout: u.idle_timeout,
+            ..UpstreamConfig::default()
+        },
+    )
+}
+
+/// The accounts stored in `store`, loaded into a pool as the server runs them (weights, a
+/// stored needs-login kept out) and a token manager that saves refreshed tokens to `store`.
+pub async fn load_pool(
+    config: &Config,
+    store: &Store,
+    upstream: &UpstreamClient,
+) -> Result<(Pool, Arc<TokenManager>), StoreError> {
+    let registry = Arc::new(AccountRegistry::new());
+    let records = store.list_accounts().await?;
+    registry.load(records.iter().map(|r| r.account.clone()));
+    let pool = Pool::new(registry.clone(), config.pool.clone());
+    for r in &records {
+        pool.sync_record(
+            &r.account.id,
+            &r.status,
+            r.status_reason.as_deref(),
+            r.weight,
+        );
+    }
+    let tokens = Arc::new(TokenManager::new(
+        registry,
+        upstream.clone(),
+        Arc::new(store.clone()),
+        TokenConfig {
+            refresh_window: config.accounts.refresh_margin,
+            ..TokenConfig::default()
+        },
+    ));
+    Ok((pool, tokens))
 }

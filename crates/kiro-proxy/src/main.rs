@@ -11,7 +11,7 @@ use kiro_proxy::accounts::import_formats::Document;
 use kiro_proxy::accounts::intake::{self, Saved};
 use kiro_proxy::settings::logging::{self, DEFAULT_FILTER, LogControl, LogFormat, LogOptions};
 use kiro_proxy::store::{AccountRecord, Store};
-use kiro_proxy::upstream::{FingerprintDefaults, UpstreamClient, UpstreamConfig, UpstreamUrls};
+use kiro_proxy::upstream::{FingerprintDefaults, UpstreamClient};
 use kiro_proxy::{App, Config, ServeArgs};
 use kiro_wire::types::ClientRegistrationFile;
 
@@ -241,21 +241,7 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<(Config, Store)> {
 }
 
 fn upstream_client(config: &Config) -> anyhow::Result<UpstreamClient> {
-    let u = &config.upstream;
-    let client = UpstreamClient::new(
-        UpstreamUrls::new(
-            &u.q_url,
-            &u.codewhisperer_url,
-            &u.social_auth_url,
-            &u.oidc_url,
-        ),
-        UpstreamConfig {
-            connect_timeout: u.connect_timeout,
-            response_headers_timeout: u.response_header_timeout,
-            ..UpstreamConfig::default()
-        },
-    )?;
-    Ok(client)
+    Ok(kiro_proxy::app::upstream_client(config)?)
 }
 
 /// How the terminal names an account.

@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::AdminState;
 use super::body::{JsonBody, wrong_type};
 use super::error::ApiError;
-use crate::accounts::{AccountRegistry, Pool, TokenConfig, TokenManager};
+use crate::accounts::{Pool, TokenManager};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 use crate::upstream::UpstreamClient;
@@ -177,27 +177,7 @@ impl UpstreamTools {
         store: &Store,
         upstream: UpstreamClient,
     ) -> Result<Self, StoreError> {
-        let registry = Arc::new(AccountRegistry::new());
-        let records = store.list_accounts().await?;
-        registry.load(records.iter().map(|r| r.account.clone()));
-        let pool = Pool::new(registry.clone(), config.pool.clone());
-        for r in &records {
-            pool.sync_record(
-                &r.account.id,
-                &r.status,
-                r.status_reason.as_deref(),
-                r.weight,
-            );
-        }
-        let tokens = Arc::new(TokenManager::new(
-            registry,
-            upstream.clone(),
-            Arc::new(store.clone()),
-            TokenConfig {
-                refresh_window: config.accounts.refresh_margin,
-                ..TokenConfig::default()
-            },
-        ));
+        let (pool, tokens) = crate::app::load_pool(config, store, &upstream).await?;
         Ok(Self::new(pool, tokens, upstream))
     }
 
